@@ -1,0 +1,101 @@
+# tests/helpers.bash - loaded by every bats file in the project.
+#
+# Servers are started with -p 0 and found through their "listening on" line
+# (chapters/common/serverctl.sh); every wait below has a deadline; every
+# failure says what was expected and what came.
+#
+#   start_server PROG [ARGS]   fails the test if PROG does not start
+#   stop_server [SIGNAL]       fails the test unless PROG exits with status 0
+#   check [ARGS]               runs rot13_check against the server (bats run)
+#   expect_success, expect_status N, expect_output REGEX
+#   wait_until SECONDS CMD...  polls CMD until it succeeds or time runs out
+#   fd_count PID, tree_rss_kb PID, zombies_of PID
+
+: "${TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+CHECK=$TOP/chapters/common/rot13_check
+# shellcheck source=../chapters/common/serverctl.sh
+. "$TOP/chapters/common/serverctl.sh"
+
+fail() {
+	printf '%s\n' "$@" >&2
+	return 1
+}
+
+start_server() {
+	# Many-client tests need more descriptors than the usual 1024.
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+	server_start "$@" || fail "could not start $*"
+}
+
+stop_server() {
+	[ -n "${SERVER_PID:-}" ] || return 0
+	local prog_err=$SERVER_OUT.err
+	server_stop "${1:-TERM}"
+	if [ "$SERVER_STATUS" -ne 0 ]; then
+		fail "server did not stop cleanly on SIG${1:-TERM}:" \
+			"expected exit status 0, got $SERVER_STATUS" \
+			"its stderr:" "$(tail -n 20 "$prog_err")"
+	fi
+}
+
+check() {
+	run "$CHECK" -p "$SERVER_PORT" "$@"
+}
+
+expect_status() {
+	[ "$status" -eq "$1" ] && return 0
+	fail "expected exit status $1, got $status" "output:" "$output"
+}
+
+expect_success() {
+	expect_status 0
+}
+
+expect_output() {
+	[[ $output =~ $1 ]] && return 0
+	fail "expected output matching: $1" "got:" "$output"
+}
+
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			fail "still not true after the deadline: $*"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+fd_count() {
+	local fds=(/proc/"$1"/fd/*)
+	echo "${#fds[@]}"
+}
+
+# Resident memory of PID and its children, in kB.
+tree_rss_kb() {
+	local total=0 pid kb
+	for pid in "$1" $(children_of "$1"); do
+		kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+		total=$((total + ${kb:-0}))
+	done
+	echo "$total"
+}
+
+zombies_of() {
+	local pid n=0
+	for pid in $(children_of "$1"); do
+		[ "$(proc_state "$pid")" = Z ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# Prints what is wrong in a valgrind log: errors, leaks the error count
+# includes, and descriptors the program itself opened and left open.
+valgrind_problems() {
+	grep -q "ERROR SUMMARY: 0 errors" "$1" ||
+		grep -E "ERROR SUMMARY|definitely|indirectly|possibly|Invalid" "$1"
+	awk '/Open (AF_[A-Z0-9]+ socket|file descriptor)/ { held = $0; next }
+	     held != "" { if ($0 !~ /inherited from parent/) print held; held = "" }' "$1"
+}
