@@ -19,11 +19,7 @@
 #include <unistd.h>
 
 #include "net.h"
-#include "rot13.h"
-
-#define RECV_SIZE 4096
-
-static void serve_client(int fd);
+#include "serve.h"
 
 int
 main(int argc, char **argv)
@@ -53,34 +49,10 @@ main(int argc, char **argv)
 				perror("rot13_blocking: accept");
 			continue;
 		}
-		serve_client(fd);
+		rot13_serve(fd); /* until this client is done */
 		close(fd);
 	}
 	close(listener);
 	stop_signals_release();
 	return 0;
-}
-
-/* Answers fd's lines until it closes, fails or a stop is requested. */
-static void
-serve_client(int fd)
-{
-	struct rot13_line line = {.len = 0};
-	char in[RECV_SIZE], out[ROT13_OUT_MAX(RECV_SIZE)];
-	ssize_t n = -1;
-
-	while (wait_readable(fd) > 0) {
-		n = recv(fd, in, sizeof(in), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break; /* 0: the client closed its side; <0: error */
-		/* recv() returns whatever has arrived: part of a line, or
-		 * many lines. rot13_feed() keeps the unfinished part. */
-		size_t k = rot13_feed(&line, in, (size_t)n, out);
-		if (send_all(fd, out, k) < 0)
-			return;
-	}
-	if (n == 0) /* EOF: the last line may lack its '\n'; answer it */
-		send_all(fd, out, rot13_flush(&line, out));
 }

@@ -7,7 +7,7 @@
 #
 # and gets `make` (build), `make clean`, and `make test` (the chapter's bats
 # suites through tests/run). It defines `run` itself: the chapter's demo.
-# Every program is linked with chapters/common/net.c, rot13.c and conn.c.
+# Every program is linked with the helpers here (net, rot13, conn, serve).
 #
 # Knobs: CC=clang to build with clang; SANITIZE=1 for an ASan+UBSan build
 # (`make sanitize` at the top uses it).
@@ -26,8 +26,8 @@ CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all \
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
-COMMON_SRC := $(COMMON_DIR)/net.c $(COMMON_DIR)/rot13.c $(COMMON_DIR)/conn.c
-COMMON_HDR := $(COMMON_DIR)/net.h $(COMMON_DIR)/rot13.h $(COMMON_DIR)/conn.h
+COMMON_SRC := $(addprefix $(COMMON_DIR)/,net.c rot13.c conn.c serve.c)
+COMMON_HDR := $(addprefix $(COMMON_DIR)/,net.h rot13.h conn.h serve.h)
 CHECK      := $(COMMON_DIR)/rot13_check
 
 .PHONY: all clean test
