@@ -33,9 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LINE_MAX_PROTO 16384 /* the protocol's limit, not rot13.h's: see top   \
-	                      */
-#define STALL_MS       2000  /* -N: no progress for this long = stalled */
+#define LINE_MAX_PROTO                                                         \
+	16384         /* the protocol's limit, not rot13.h's: see top          \
+	               */
+#define STALL_MS 2000 /* -N: no progress for this long = stalled */
 
 enum conn_state { CONNECTING, SENDING, AWAITING, DRAINING, DONE };
 
@@ -71,13 +72,19 @@ static struct options opt = {
         .deadline_ms = 20000,
 };
 
-static long
-now_ms(void)
+static long long
+now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static long
+now_ms(void)
+{
+	return (long)(now_us() / 1000);
 }
 
 static void
@@ -574,7 +581,8 @@ main(int argc, char **argv)
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	struct rlimit rl;
 	struct conn *conns, *idle;
-	size_t sent = 0, got = 0;
+	size_t sent = 0, got = 0, round_trips = 0;
+	long long t0, elapsed_us;
 	long start;
 
 	parse(argc, argv);
@@ -595,6 +603,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < opt.idle; i++)
 		open_conn(&idle[i], &sin);
 	start = now_ms();
+	t0 = now_us();
 	for (int i = 0; i < opt.conns; i++) {
 		conns[i].index = i;
 		make_input(&conns[i]);
@@ -602,6 +611,8 @@ main(int argc, char **argv)
 		open_conn(&conns[i], &sin);
 	}
 	run(conns, opt.conns);
+	elapsed_us = now_us() - t0;
+	round_trips = conns[0].nmarks;
 	if (opt.never_read) {
 		/* Hold the connection open so the caller can look at the
 		 * server now; it stops us by PID, or the deadline does. */
@@ -626,8 +637,16 @@ main(int argc, char **argv)
 	free(conns);
 	if (!opt.quiet && !opt.never_read)
 		printf("ok: %d connection%s, %zu bytes sent, %zu bytes "
-		       "answered, %ld ms\n",
+		       "answered, %lld ms",
 		       opt.conns, opt.conns == 1 ? "" : "s", sent, got,
-		       now_ms() - start);
+		       elapsed_us / 1000);
+	/* With one client taking turns (-P), the time per line is the round
+	 * trip time: what chapter 09 compares across select, poll and epoll. */
+	if (!opt.quiet && !opt.never_read && opt.pingpong && opt.conns == 1 &&
+	    round_trips > 0)
+		printf(", %.1f us per round trip",
+		       (double)elapsed_us / (double)round_trips);
+	if (!opt.quiet && !opt.never_read)
+		printf("\n");
 	return 0;
 }
