@@ -29,12 +29,11 @@ start_server() {
 
 stop_server() {
 	[ -n "${SERVER_PID:-}" ] || return 0
-	local prog_err=$SERVER_OUT.err
 	server_stop "${1:-TERM}"
 	if [ "$SERVER_STATUS" -ne 0 ]; then
 		fail "server did not stop cleanly on SIG${1:-TERM}:" \
 			"expected exit status 0, got $SERVER_STATUS" \
-			"its stderr:" "$(tail -n 20 "$prog_err")"
+			"its stderr:" "$SERVER_ERR"
 	fi
 }
 
@@ -81,6 +80,15 @@ tree_rss_kb() {
 		total=$((total + ${kb:-0}))
 	done
 	echo "$total"
+}
+
+# For wait_until: each counts again every time it is called.
+fds_at_most() {
+	[ "$(fd_count "$1")" -le "$2" ]
+}
+
+no_zombies() {
+	[ "$(zombies_of "$1")" -eq 0 ]
 }
 
 zombies_of() {

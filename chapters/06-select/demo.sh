@@ -48,6 +48,5 @@ echo "--- ./crowd -n 1030 -r 2000   (with 1030 idle clients)"
 echo
 echo "--- the server, stopped with SIGTERM (exit status 0 expected)"
 server_stop || exit 1
-echo "stderr: $(cat "$SERVER_OUT.err")"
-echo "stdout: $(tail -n 1 "$SERVER_OUT")"
-rm -f "$SERVER_OUT" "$SERVER_OUT.err"
+echo "stderr: $SERVER_ERR"
+echo "stdout: $(tail -n 1 <<<"$SERVER_LOG")"

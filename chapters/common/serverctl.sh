@@ -7,7 +7,10 @@
 #
 #   server_start PROG [ARGS...]  sets SERVER_PID, SERVER_PORT, SERVER_OUT
 #   server_stop [SIGNAL]         signals the server (TERM by default), waits
-#                                for it, sets SERVER_STATUS, returns it
+#                                for it, sets SERVER_STATUS (returned too),
+#                                and SERVER_LOG and SERVER_ERR (the last 20
+#                                lines of its stdout and stderr)
+#   server_cleanup               removes the files its output went to
 #   proc_state PID               R, S, Z, ... from /proc (empty if gone)
 #   children_of PID              the PIDs whose parent is PID
 #
@@ -37,11 +40,13 @@ children_of() {
 server_start() {
 	local prog=$1 deadline line
 	shift
-	SERVER_OUT=$(mktemp "${TMPDIR:-/tmp}/server.XXXXXX") || return 1
+	# Under bats, in the test's own directory, which bats removes.
+	SERVER_OUT=$(mktemp "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/server.XXXXXX") ||
+		return 1
 	# shellcheck disable=SC2086 # the wrapper is meant to be split
 	# 3>&-: bats reads its results from fd 3 and waits until every
 	# process holding it has closed it; a server must not inherit it.
-	$SERVER_WRAPPER "$prog" -p 0 "$@" >"$SERVER_OUT" 2>"$SERVER_OUT.err" 3>&- &
+	${SERVER_WRAPPER:-} "$prog" -p 0 "$@" >"$SERVER_OUT" 2>"$SERVER_OUT.err" 3>&- &
 	SERVER_PID=$!
 	SERVER_PORT=
 	deadline=$((SECONDS + ${SERVER_START_WAIT:-20}))
@@ -92,6 +97,13 @@ server_stop() {
 	done
 	wait "$SERVER_PID"
 	SERVER_STATUS=$?
+	SERVER_LOG=$(tail -n 20 "$SERVER_OUT" 2>/dev/null)
+	SERVER_ERR=$(tail -n 20 "$SERVER_OUT.err" 2>/dev/null)
 	SERVER_PID=
 	return "$SERVER_STATUS"
+}
+
+server_cleanup() {
+	[ -n "${SERVER_OUT:-}" ] && rm -f "$SERVER_OUT" "$SERVER_OUT.err"
+	SERVER_OUT=
 }
