@@ -8,12 +8,17 @@
  *
  *   ./rot13_blocking -p 40713        (Ctrl-C stops it)
  *   ../common/rot13_check -p 40713 -v
+ *   ./rot13_blocking -p 40713 -b 2   a listen backlog of 2, to watch the
+ *                                    accept queue fill (ss -ltn)
  *
  * Watch: start two clients; the second is answered only when the first
- * disconnects ("make run" shows it).
+ * disconnects ("make run" shows it). Meanwhile the kernel has already
+ * completed the second client's handshake: it waits in the listener's
+ * accept queue, the Recv-Q column of `ss -ltn`.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,19 +26,21 @@
 #include "net.h"
 #include "serve.h"
 
+static int parse_options(struct server_options *opt, int argc, char **argv);
+
 int
 main(int argc, char **argv)
 {
 	struct server_options opt;
-	int listener;
+	int listener, backlog;
 
-	server_options_parse(&opt, argc, argv);
+	backlog = parse_options(&opt, argc, argv);
 	if (stop_signals_install() < 0) {
 		fprintf(stderr, "rot13_blocking: signals: %s\n",
 		        strerror(errno));
 		return 1;
 	}
-	listener = listen_tcp(opt.addr, opt.port, SERVER_BACKLOG);
+	listener = listen_tcp(opt.addr, opt.port, backlog);
 	if (listener < 0 || announce_listening(listener) < 0) {
 		fprintf(stderr, "rot13_blocking: listen on %s:%d: %s\n",
 		        opt.addr, opt.port, strerror(errno));
@@ -55,4 +62,28 @@ main(int argc, char **argv)
 	close(listener);
 	stop_signals_release();
 	return 0;
+}
+
+/* The common -a and -p, and -b BACKLOG for listen(); returns the backlog. */
+static int
+parse_options(struct server_options *opt, int argc, char **argv)
+{
+	int ch, backlog = SERVER_BACKLOG;
+	char *end;
+
+	server_options_init(opt);
+	while ((ch = getopt(argc, argv, "a:p:b:")) != -1) {
+		if (ch == 'b') {
+			backlog = (int)strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || backlog < 0)
+				break;
+		} else if (server_option_apply(opt, ch, optarg) < 0) {
+			break;
+		}
+	}
+	if (ch == -1 && optind == argc)
+		return backlog;
+	fprintf(stderr, "usage: rot13_blocking [-a ADDR] [-p PORT] "
+	                "[-b BACKLOG]\n");
+	exit(2);
 }
