@@ -50,10 +50,9 @@ main(int argc, char **argv)
 	while (wait_readable(listener) > 0) {
 		int fd = accept(listener, NULL, NULL);
 		if (fd < 0) {
-			/* A client that gave up before we accepted it, or a
-			 * signal: neither should stop the server. */
-			if (errno != EINTR && errno != ECONNABORTED)
-				perror("rot13_blocking: accept");
+			/* A client that gave up, a signal, no descriptor
+			 * left: none of them stops the server. */
+			accept_error("rot13_blocking");
 			continue;
 		}
 		rot13_serve(fd); /* until this client is done */

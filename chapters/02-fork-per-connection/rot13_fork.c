@@ -141,8 +141,8 @@ accept_client(int listener, struct children *kids)
 
 	if (fd >= 0)
 		spawn(listener, fd, kids);
-	else if (errno != EINTR && errno != ECONNABORTED)
-		perror("rot13_fork: accept"); /* EMFILE, ENOBUFS...: go on */
+	else
+		accept_error("rot13_fork"); /* EMFILE, ENOBUFS...: go on */
 }
 
 static void

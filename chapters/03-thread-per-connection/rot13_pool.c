@@ -90,8 +90,8 @@ main(int argc, char **argv)
 		int fd = accept(listener, NULL, NULL);
 		if (fd >= 0)
 			queue_push(&pool, fd);
-		else if (errno != EINTR && errno != ECONNABORTED)
-			perror("rot13_pool: accept");
+		else
+			accept_error("rot13_pool");
 	}
 	pool_stop(&pool);
 	close(listener);

@@ -78,8 +78,8 @@ main(int argc, char **argv)
 		int fd = accept(listener, NULL, NULL);
 		if (fd >= 0)
 			spawn_worker(&srv, fd);
-		else if (errno != EINTR && errno != ECONNABORTED)
-			perror("rot13_thread: accept");
+		else
+			accept_error("rot13_thread");
 	}
 	close(listener);
 	if (stop_workers(&srv) < 0)

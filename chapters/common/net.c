@@ -152,17 +152,21 @@ send_all(int fd, const void *buf, size_t n)
 	const char *p = buf;
 	size_t left = n;
 
-	while (left > 0) {
+	/* A signal that lands after some bytes went makes send() return a
+	 * short count, not EINTR: check for a stop request on every pass. */
+	while (left > 0 && !stop_requested()) {
 		ssize_t k = send(fd, p, left, MSG_NOSIGNAL);
 		if (k < 0) {
-			/* A signal that is not a stop request just interrupted
-			 * us: carry on. A stop request ends the send. */
-			if (errno == EINTR && !stop_requested())
-				continue;
+			if (errno == EINTR)
+				continue; /* the loop condition decides */
 			return -1;
 		}
 		p += k;
 		left -= (size_t)k;
+	}
+	if (left > 0) {
+		errno = EINTR;
+		return -1;
 	}
 	return (ssize_t)n;
 }
@@ -250,4 +254,22 @@ stop_signals_release(void)
 			close(stop_pipe[i]);
 		stop_pipe[i] = -1;
 	}
+}
+
+void
+accept_error(const char *prog)
+{
+	int err = errno;
+
+	if (err == EINTR || err == ECONNABORTED || err == EAGAIN ||
+	    err == EWOULDBLOCK)
+		return;
+	fprintf(stderr, "%s: accept: %s\n", prog, strerror(err));
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		/* The connection stays queued, so the listener stays readable:
+		 * without a pause the accept loop would spin. */
+		struct pollfd pfd = {.fd = stop_pipe[0], .events = POLLIN};
+		(void)poll(&pfd, 1, 100);
+	}
+	errno = err;
 }

@@ -11,6 +11,7 @@
  *  - announce_listening():   prints "listening on ADDR:PORT", flushed
  *  - send_all():             sends every byte despite partial sends and EINTR
  *  - set_nonblocking():      O_NONBLOCK the right way (chapter 05)
+ *  - accept_error():         what to do when accept() fails
  *  - stop_signals_install(), stop_requested(), stop_fd(), wait_readable():
  *    a clean, race-free stop on SIGINT/SIGTERM (the self-pipe trick that
  *    chapter 12 explains in full)
@@ -98,6 +99,17 @@ int stop_fd(void);
  * them even while they wait.
  */
 int wait_readable(int fd);
+
+/*
+ * Call right after accept() failed, with errno as accept() left it.
+ * Harmless failures (EINTR, ECONNABORTED: a client gave up, EAGAIN) return
+ * quietly. Others are printed as "prog: accept: reason". When the process is
+ * out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) it also
+ * waits up to 100 ms (less if a stop is requested): the waiting connection
+ * keeps the listener readable, and the accept loop would otherwise spin at
+ * full CPU. Chapter 15 shows better cures. errno is left unchanged.
+ */
+void accept_error(const char *prog);
 
 /* Closes the stop pipe; call once at exit so valgrind sees no open fds. */
 void stop_signals_release(void);

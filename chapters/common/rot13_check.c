@@ -419,8 +419,12 @@ describe_timeout(const struct conn *conns, int n)
 	for (int i = 0; i < n && stuck < 5; i++) {
 		const struct conn *c = &conns[i];
 		static const char *what[] = {
-		        "connecting", "sending", "waiting for an answer",
-		        "waiting for answers and the server's close", "done"};
+		        "not connected yet",
+		        "connecting",
+		        "sending",
+		        "waiting for an answer",
+		        "waiting for answers and the server's close",
+		        "done"};
 		if (c->state == DONE)
 			continue;
 		stuck++;

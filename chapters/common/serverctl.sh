@@ -83,7 +83,7 @@ server_stop() {
 	local sig=${1:-TERM} deadline state
 	SERVER_STATUS=
 	[ -n "${SERVER_PID:-}" ] || return 0
-	kill -"$sig" "$SERVER_PID" 2>/dev/null
+	kill -"$sig" "$SERVER_PID" 2>/dev/null || true # it may be gone already
 	deadline=$((SECONDS + ${SERVER_STOP_WAIT:-20}))
 	while state=$(proc_state "$SERVER_PID") && [ -n "$state" ] &&
 		[ "$state" != Z ]; do
