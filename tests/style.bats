@@ -18,13 +18,19 @@ c_files() {
 
 @test "style: everything builds with clang -Wall -Wextra -Werror" {
 	command -v clang >/dev/null || skip "clang not installed"
-	local copy=$BATS_TEST_TMPDIR/tree
+	local copy=$BATS_TEST_TMPDIR/tree ex
 	mkdir -p "$copy"
 	# A copy, so the gcc build the other suites use stays in place.
 	(cd "$TOP" && git ls-files --cached --others --exclude-standard |
 		tar -cf - -T -) | tar -xf - -C "$copy"
 	run make -s -C "$copy" all CC=clang
 	expect_success
+	# The exercises too: each reference solution, built with clang,
+	# passes its tests.
+	for ex in "$copy"/exercises/[0-9][0-9]-*/; do
+		run make -s -C "$ex" check SOLUTION=1 CC=clang
+		expect_success
+	done
 }
 
 @test "style: every chapter has a lesson, a Makefile with run and test" {
