@@ -38,7 +38,7 @@ static const char *errno_name(long result);
 static int flags_of(int fd, char *names, size_t size);
 static int connect_to(int listener);
 static void wait_ready(int fd, short events);
-static void die(const char *what);
+_Noreturn static void die(const char *what);
 
 int
 main(void)
@@ -258,7 +258,7 @@ errno_name(long result)
 	                        : strerror(errno);
 }
 
-static void
+_Noreturn static void
 die(const char *what)
 {
 	fprintf(stderr, "nonblock_demo: %s: %s\n", what, strerror(errno));

@@ -34,7 +34,7 @@ static size_t flush_pending(int fd, struct pending *p, int verbose);
 static size_t drain(int fd, const char *expect, size_t *got);
 static int sock_buf(int fd, int option);
 static void tcp_pair(int *sender, int *reader);
-static void die(const char *what);
+_Noreturn static void die(const char *what);
 
 int
 main(void)
@@ -159,7 +159,7 @@ tcp_pair(int *sender, int *reader)
 	close(listener);
 }
 
-static void
+_Noreturn static void
 die(const char *what)
 {
 	fprintf(stderr, "partial_write_demo: %s: %s\n", what, strerror(errno));

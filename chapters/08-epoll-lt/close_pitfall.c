@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void die(const char *what);
+_Noreturn static void die(const char *what);
 static int ready(int epfd, struct epoll_event *ev);
 static const char *ctl_del(int epfd, int fd);
 static void without_dup(int epfd);
@@ -39,7 +39,7 @@ main(void)
 	return 0;
 }
 
-static void
+_Noreturn static void
 die(const char *what)
 {
 	fprintf(stderr, "close_pitfall: %s: %s\n", what, strerror(errno));
@@ -95,8 +95,11 @@ with_dup(int epfd)
 		die("socketpair");
 	fd = sv[0];
 	ev.data.fd = fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 || (copy = dup(fd)) < 0)
-		die("epoll_ctl(ADD), dup");
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		die("epoll_ctl(ADD)");
+	copy = dup(fd);
+	if (copy < 0)
+		die("dup");
 	close(fd);
 	printf("2. fd %d registered, dup()ed to fd %d, then fd %d closed\n", fd,
 	       copy, fd);

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void die(const char *what);
+_Noreturn static void die(const char *what);
 static const char *ctl_add(int epfd, int fd, uint32_t events);
 
 int
@@ -53,7 +53,7 @@ main(void)
 	return 0;
 }
 
-static void
+_Noreturn static void
 die(const char *what)
 {
 	fprintf(stderr, "dup_pitfall: %s: %s\n", what, strerror(errno));

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void die(const char *what);
+_Noreturn static void die(const char *what);
 static void child(int epfd, int a, int b, const int ready[2], const int go[2]);
 static void report(int epfd, const char *when);
 
@@ -66,7 +66,7 @@ main(void)
 	return 0;
 }
 
-static void
+_Noreturn static void
 die(const char *what)
 {
 	fprintf(stderr, "fork_pitfall: %s: %s\n", what, strerror(errno));

@@ -23,7 +23,7 @@
 
 #define SPIN_MS 200
 
-static void die(const char *what);
+_Noreturn static void die(const char *what);
 static void add(int epfd, int fd, uint32_t events, int tag);
 static void read_one_byte_per_wakeup(void);
 static void count_wakeups(uint32_t events, const char *label);
@@ -41,7 +41,7 @@ main(void)
 	return 0;
 }
 
-static void
+_Noreturn static void
 die(const char *what)
 {
 	fprintf(stderr, "lt_demo: %s: %s\n", what, strerror(errno));
