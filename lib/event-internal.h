@@ -56,7 +56,7 @@ struct eventop {
 	/* Nonzero if the state must be rebuilt in a child after fork()
 	 * (event_reinit): epoll's kernel object is shared with the parent. */
 	int need_reinit;
-	int features;	   /* EV_FEATURE_* bits this backend has */
+	int features;      /* EV_FEATURE_* bits this backend has */
 	size_t fdinfo_len; /* bytes of per-descriptor state it wants */
 };
 
@@ -78,5 +78,122 @@ void evmap_io_active_(struct event_base *base, evutil_socket_t fd,
                       short events);
 
 /* ---- struct event_base and the core's own internals follow (event.c). */
+
+#include <sys/queue.h>
+
+#include "event2/event_struct.h"
+#include "evmap-internal.h"
+#include "evsignal-internal.h"
+#include "minheap-internal.h"
+
+/*
+ * How the loop runs an event (ev_closure; values as in libevent):
+ *  - EV_CLOSURE_EVENT: call it once; it was deleted before the call.
+ *  - EV_CLOSURE_EVENT_SIGNAL: call it ev_ncalls times (the signal may have
+ *    arrived more than once since the last iteration).
+ *  - EV_CLOSURE_EVENT_PERSIST: reschedule its timeout, then call it; it
+ *    stays pending.
+ */
+#define EV_CLOSURE_EVENT         0
+#define EV_CLOSURE_EVENT_SIGNAL  1
+#define EV_CLOSURE_EVENT_PERSIST 2
+
+TAILQ_HEAD(event_list, event);
+LIST_HEAD(event_dlist, event);
+
+/*
+ * Common timeouts (libevent's encoding, event_base_init_common_timeout()):
+ * the timeval handed to the user keeps the duration's seconds in tv_sec and
+ * puts, in tv_usec, the microseconds in the low 20 bits, the queue's index
+ * in the next 8 and a magic value in the top 4. A real tv_usec is below
+ * 1000000 < 2^20, so no ordinary timeval has the magic bits.
+ */
+#define COMMON_TIMEOUT_MICROSECONDS_MASK 0x000fffff
+#define COMMON_TIMEOUT_IDX_MASK          0x0ff00000
+#define COMMON_TIMEOUT_IDX_SHIFT         20
+#define COMMON_TIMEOUT_MASK              0xf0000000
+#define COMMON_TIMEOUT_MAGIC             0x50000000
+#define MAX_COMMON_TIMEOUTS              256
+
+/* One common timeout: events of equal duration, in a FIFO queue, which is
+ * also deadline order; one internal timer in the heap stands for the head. */
+struct common_timeout_list {
+	struct event_list events;
+	struct timeval duration; /* encoded, as given to the user */
+	struct event timeout_event;
+	struct event_base *base;
+};
+
+/* A one-shot event of event_base_once(), freed after it runs. */
+struct event_once {
+	LIST_ENTRY(event_once) next_once;
+	struct event ev;
+	event_callback_fn cb;
+	void *arg;
+};
+
+struct event_base {
+	const struct eventop *evsel; /* the backend */
+	void *evbase;                /* its state, from evsel->init() */
+	int flags;                   /* EVENT_BASE_FLAG_* from the config */
+
+	/* What waits: the fd and signal maps, the timers, the signal pipe. */
+	struct event_io_map io;
+	struct event_signal_map sigmap;
+	struct min_heap timeheap;
+	struct common_timeout_list **common_timeout_queues;
+	int n_common_timeouts;
+	int n_common_timeouts_allocated;
+	struct evsig_info sig;
+	LIST_HEAD(once_event_list, event_once) once_events;
+
+	/* What is due: one FIFO queue per priority, 0 first. */
+	struct event_list *activequeues;
+	int nactivequeues;
+
+	/* Counts for event_base_get_num_events(): user events only. */
+	int event_count, event_count_max;
+	int event_count_active, event_count_active_max;
+	int virtual_event_count, virtual_event_count_max;
+
+	/* The loop's state. */
+	int running_loop;            /* inside event_base_loop() */
+	int event_gotterm;           /* loopexit: stop after this round */
+	int event_break;             /* loopbreak: stop after this callback */
+	int event_continue;          /* loopcontinue: poll again now */
+	int event_running_priority;  /* queue being run, or -1 */
+	int free_pending;            /* event_base_free() from a callback */
+	struct event *current_event; /* whose callback runs, or NULL */
+	short running_ncalls;        /* signal calls left (ev_pncalls) */
+
+	/* event_config_set_max_dispatch_interval() */
+	struct timeval max_dispatch_time; /* tv_sec -1: no limit */
+	int max_dispatch_callbacks;
+	int limit_callbacks_after_prio;
+
+	/* Time: the monotonic clock read once per iteration (tv_cache;
+	 * tv_sec 0 means "not cached, read the clock"), and the wall clock
+	 * minus the monotonic clock at that read. */
+	struct timeval tv_cache;
+	struct timeval tv_clock_diff;
+};
+
+/*
+ * The core's functions for evmap.c and signal.c (event.c).
+ */
+
+/* Reads the base's monotonic clock, or its cached value. 0 or -1. */
+int event_gettime_(struct event_base *base, struct timeval *tp);
+/* Makes ev active with res (or-ed if it already is). */
+void event_active_nolock_(struct event *ev, int res, short ncalls);
+/* event_del() for the core's own use: does not check debug mode. */
+int event_del_nolock_(struct event *ev);
+/* event_add() with the option of an absolute monotonic deadline. */
+int event_add_nolock_(struct event *ev, const struct timeval *tv,
+                      int tv_is_absolute);
+/* Virtual events keep the loop running though nothing waits (for the
+ * layers above, as in libevent). */
+void event_base_add_virtual_(struct event_base *base);
+void event_base_del_virtual_(struct event_base *base);
 
 #endif /* EVENT_INTERNAL_H_INCLUDED_ */

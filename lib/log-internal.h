@@ -23,7 +23,7 @@
 
 #ifdef __GNUC__
 #define EV_CHECK_FMT_(a, b) __attribute__((format(printf, a, b)))
-#define EV_NORETURN_	    __attribute__((noreturn))
+#define EV_NORETURN_        __attribute__((noreturn))
 #else
 #define EV_CHECK_FMT_(a, b)
 #define EV_NORETURN_
@@ -33,8 +33,8 @@ void event_warn_(const char *fmt, ...) EV_CHECK_FMT_(1, 2);
 void event_warnx_(const char *fmt, ...) EV_CHECK_FMT_(1, 2);
 void event_msgx_(const char *fmt, ...) EV_CHECK_FMT_(1, 2);
 void event_debugx_(const char *fmt, ...) EV_CHECK_FMT_(1, 2);
-void event_errx_(int status, const char *fmt, ...) EV_CHECK_FMT_(2, 3)
-        EV_NORETURN_;
+void event_errx_(int status, const char *fmt, ...)
+        EV_CHECK_FMT_(2, 3) EV_NORETURN_;
 
 /* Nonzero when event_enable_debug_logging() turned debug messages on. */
 int event_debug_logging_enabled_(void);
@@ -43,8 +43,8 @@ int event_debug_logging_enabled_(void);
 	do {                                                                   \
 		if (!(cond))                                                   \
 			event_errx_(0xdeaddead,                                \
-			            "%s:%d: %s: assertion %s failed", __FILE__, \
-			            __LINE__, __func__, #cond);                \
+			            "%s:%d: %s: assertion %s failed",          \
+			            __FILE__, __LINE__, __func__, #cond);      \
 	} while (0)
 
 #endif /* LOG_INTERNAL_H_INCLUDED_ */
