@@ -9,6 +9,7 @@
 #   check [ARGS]               runs rot13_check against the server (bats run)
 #   expect_success, expect_status N, expect_output REGEX
 #   wait_until SECONDS CMD...  polls CMD until it succeeds or time runs out
+#                              (one quoted argument: evaluated each time)
 #   fd_count PID, tree_rss_kb PID, zombies_of PID
 
 : "${TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
@@ -55,10 +56,14 @@ expect_output() {
 	fail "expected output matching: $1" "got:" "$output"
 }
 
+# wait_until SECONDS CMD ARGS...   runs CMD until it succeeds
+# wait_until SECONDS 'SHELL TEXT'   evaluates the text each time: use this
+#                                   form when the test holds a $(...),
+#                                   which would otherwise be expanded once
 wait_until() {
 	local deadline=$((SECONDS + $1))
 	shift
-	until "$@"; do
+	until if [ $# -eq 1 ]; then eval "$1"; else "$@"; fi; do
 		if [ "$SECONDS" -ge "$deadline" ]; then
 			fail "still not true after the deadline: $*"
 			return 1
@@ -106,4 +111,12 @@ valgrind_problems() {
 		grep -E "ERROR SUMMARY|definitely|indirectly|possibly|Invalid" "$1"
 	awk '/Open (AF_[A-Z0-9]+ socket|file descriptor)/ { held = $0; next }
 	     held != "" { if ($0 !~ /inherited from parent/) print held; held = "" }' "$1"
+}
+
+# For tests that run valgrind or shrink the address space (ulimit -v):
+# neither works on a sanitizer build (`make sanitize`), whose own runtime
+# does that checking. Such a test is reported as skipped there, not passed.
+skip_under_sanitizer() {
+	[ "${SANITIZE:-}" != 1 ] ||
+		skip "valgrind and ulimit -v cannot run a sanitizer build"
 }

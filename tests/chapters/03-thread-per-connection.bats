@@ -114,6 +114,7 @@ start_flood() {
 }
 
 @test "rot13_thread: a failed pthread_create drops that client only" {
+	skip_under_sanitizer
 	local wrap=$BATS_TEST_TMPDIR/limit.sh
 	# 150 MB of address space: room for about ten 8 MiB thread stacks.
 	printf '#!/bin/sh\nulimit -v 150000 || exit 1\nexec "$@"\n' >"$wrap"
@@ -162,10 +163,12 @@ valgrind_stop_with_clients() {
 }
 
 @test "rot13_thread under valgrind: clean stop with clients connected" {
+	skip_under_sanitizer
 	valgrind_stop_with_clients "$CH/rot13_thread"
 }
 
 @test "rot13_pool under valgrind: clean stop with clients connected" {
+	skip_under_sanitizer
 	valgrind_stop_with_clients "$CH/rot13_pool" -t 2
 }
 

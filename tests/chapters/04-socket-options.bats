@@ -118,6 +118,7 @@ linger_case() {
 }
 
 @test "chapter 04: every demo is valgrind clean (errors, leaks, descriptors)" {
+	skip_under_sanitizer
 	command -v valgrind >/dev/null || skip "valgrind not installed"
 	local prog log bad=
 	for prog in reuseaddr_demo reuseport_demo linger_demo shutdown_demo \

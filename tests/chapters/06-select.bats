@@ -96,7 +96,7 @@ cpu_ticks() {
 	expect_success
 	"$CHECK" -p "$SERVER_PORT" -N -n 0 -t 3 >/dev/null 2>&1 3>&- &
 	pid=$!
-	wait_until 20 test "$(fd_count "$SERVER_PID")" -gt 6
+	wait_until 20 'test "$(fd_count "$SERVER_PID")" -gt 6'
 	t0=$(cpu_ticks "$SERVER_PID")
 	sleep 2
 	t1=$(cpu_ticks "$SERVER_PID")
