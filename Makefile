@@ -6,6 +6,7 @@
 #   make memcheck   only the valgrind suites (make test runs them too)
 #   make sanitize   rebuild with ASan+UBSan and run the other suites
 #   make status     which exercises your files pass
+#   make bench      minievent against libevent 2.1, side by side
 #   make clean
 #
 # Each chapter also works on its own: make -C chapters/01-blocking-io run.
@@ -13,7 +14,7 @@
 CHAPTERS  := $(sort $(wildcard chapters/[0-9][0-9]-*))
 EXERCISES := $(sort $(wildcard exercises/[0-9][0-9]-*))
 
-.PHONY: all run test memcheck sanitize status clean $(CHAPTERS) common lib
+.PHONY: all run test memcheck sanitize status bench clean $(CHAPTERS) common lib
 all: lib common $(CHAPTERS)
 
 lib:
@@ -22,7 +23,7 @@ lib:
 common:
 	@$(MAKE) --no-print-directory -C chapters/common
 
-$(CHAPTERS): common
+$(CHAPTERS): common lib
 	@$(MAKE) --no-print-directory -C $@
 
 run: all
@@ -49,8 +50,17 @@ sanitize:
 status: all
 	@tests/status
 
+# Benchmarks report numbers and never fail on speed (tests/bench/README.md).
+# They need libevent's development files, which this installs if it can.
+bench:
+	@$(MAKE) -s --no-print-directory -C lib
+	@pkg-config --exists libevent_core 2>/dev/null || \
+		tests/install-packages libevent-dev pkg-config || \
+		echo "make bench: libevent-dev is missing: the libevent side cannot run"
+	@$(MAKE) --no-print-directory -C tests/bench run
+
 clean:
-	@for d in lib chapters/common $(CHAPTERS) $(EXERCISES); do \
+	@for d in lib chapters/common $(CHAPTERS) $(EXERCISES) tests/lib tests/bench; do \
 		$(MAKE) -s --no-print-directory -C $$d clean || exit 1; \
 	done
 	rm -rf tests/out

@@ -10,7 +10,8 @@
 # Every program is linked with the helpers here (net, rot13, conn, serve).
 #
 # Knobs: CC=clang to build with clang; SANITIZE=1 for an ASan+UBSan build
-# (`make sanitize` at the top uses it).
+# (`make sanitize` at the top uses it); USES_LIB=1 (set by chapters 10 on)
+# links minievent, and LIB=libevent the real libevent instead.
 
 COMMON_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 TOP_DIR    := $(abspath $(COMMON_DIR)/../..)
@@ -24,6 +25,26 @@ ifeq ($(SANITIZE),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
+endif
+
+# Chapters 10 on set USES_LIB = 1 and link minievent (lib/), which this
+# builds first; `make LIB=libevent` links the system's libevent 2.1 instead
+# (pkg-config libevent_core), to show the same source works with both.
+ifeq ($(USES_LIB),1)
+ifeq ($(LIB),libevent)
+CPPFLAGS += $(shell pkg-config --cflags libevent_core)
+LDLIBS   += $(shell pkg-config --libs libevent_core)
+else
+LIB_A     := $(TOP_DIR)/lib/libminievent.a
+CPPFLAGS += -I$(TOP_DIR)/lib/include
+LDLIBS   := $(LIB_A) $(LDLIBS)
+$(PROGRAMS): $(LIB_A)
+# Always ask lib/'s Makefile; the programs relink only if the archive
+# really changed (make looks at its time again after the recipe).
+$(LIB_A): FORCE
+	@$(MAKE) -s --no-print-directory -C $(TOP_DIR)/lib
+FORCE:
+endif
 endif
 
 COMMON_SRC := $(addprefix $(COMMON_DIR)/,net.c rot13.c conn.c serve.c)
