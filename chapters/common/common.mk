@@ -13,6 +13,8 @@
 # (`make sanitize` at the top uses it); USES_LIB=1 (set by chapters 10 on)
 # links minievent, and LIB=libevent the real libevent instead.
 
+.DEFAULT_GOAL := all
+
 COMMON_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 TOP_DIR    := $(abspath $(COMMON_DIR)/../..)
 CHAPTER    := $(notdir $(CURDIR))
