@@ -120,3 +120,10 @@ skip_under_sanitizer() {
 	[ "${SANITIZE:-}" != 1 ] ||
 		skip "valgrind and ulimit -v cannot run a sanitizer build"
 }
+
+# For tests that build a program against the real libevent 2.1 as well:
+# without its development files they are skipped, and say what to install.
+need_libevent() {
+	pkg-config --exists libevent_core 2>/dev/null ||
+		skip "libevent-dev is not installed (apt-get install libevent-dev pkg-config)"
+}

@@ -37,6 +37,12 @@ echo "2. An event's states, and a base's events (./event_tour):"
 
 echo
 echo "3. The same rot13_events.c linked with libevent 2.1 (make compat):"
-ldd ./rot13_events.libevent | grep -o -m1 'libevent_core[^ ]*' | head -n 1 | sed 's/^/   links: /'
-serve ./rot13_events.libevent
+if [ -x ./rot13_events.libevent ]; then
+	ldd ./rot13_events.libevent | grep -o -m1 'libevent_core[^ ]*' |
+		head -n 1 | sed 's/^/   links: /'
+	serve ./rot13_events.libevent
+else
+	echo "   skipped: libevent's development files are not installed"
+	echo "   (sudo apt-get install libevent-dev pkg-config, then make run)"
+fi
 trap - EXIT

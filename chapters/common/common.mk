@@ -34,8 +34,8 @@ endif
 # (pkg-config libevent_core), to show the same source works with both.
 ifeq ($(USES_LIB),1)
 ifeq ($(LIB),libevent)
-CPPFLAGS += $(shell pkg-config --cflags libevent_core)
-LDLIBS   += $(shell pkg-config --libs libevent_core)
+CPPFLAGS += $(shell pkg-config --cflags libevent_core 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs libevent_core 2>/dev/null)
 else
 LIB_A     := $(TOP_DIR)/lib/libminievent.a
 CPPFLAGS += -I$(TOP_DIR)/lib/include

@@ -36,6 +36,7 @@ uptime_ticks() {
 }
 
 @test "compat: rot13_events.c built against libevent 2.1 passes the checker" {
+	need_libevent
 	run make -s -C "$CH" rot13_events.libevent
 	expect_success
 	run ldd "$CH/rot13_events.libevent"
@@ -151,6 +152,8 @@ uptime_ticks() {
 	expect_output "stderr: \[msg\] libevent using: epoll"
 	expect_output "stderr: \[msg\] libevent using: poll"
 	expect_output "stderr: \[msg\] libevent using: select"
-	expect_output "links: libevent_core"
+	if pkg-config --exists libevent_core 2>/dev/null; then
+		expect_output "links: libevent_core"
+	fi
 	expect_output "Events in base"
 }

@@ -1,0 +1,1 @@
+../../../lib/minheap-internal.h
