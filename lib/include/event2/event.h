@@ -226,7 +226,9 @@ enum event_base_config_flag {
 	 * from callbacks then use the exact current time. Honoured. */
 	EVENT_BASE_FLAG_NO_CACHE_TIME = 0x08,
 	/** libevent batches epoll changes with it. minievent's epoll
-	 * backend applies each change at once: accepted, no effect. */
+	 * backend always defers the changes made between a descriptor's
+	 * first ADD and its last DEL to the next wait (lib/epoll.c says
+	 * why): accepted, no further effect. */
 	EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST = 0x10,
 	/** libevent then uses a precise clock instead of a coarse one.
 	 * minievent always reads CLOCK_MONOTONIC, which is precise:
