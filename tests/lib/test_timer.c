@@ -280,7 +280,7 @@ test_common_many_mixed(void)
 	struct timeval d = tv_ms(50), before = tv_ms(10), after = tv_ms(150);
 	const struct timeval *common = event_base_init_common_timeout(base, &d);
 	struct tick t[12];
-	char names[10][4];
+	char names[10][16]; /* "c%d" of any int fits */
 
 	assert_not_null(common);
 	for (int i = 0; i < 10; i++) {
