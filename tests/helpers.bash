@@ -127,3 +127,61 @@ need_libevent() {
 	pkg-config --exists libevent_core 2>/dev/null ||
 		skip "libevent-dev is not installed (apt-get install libevent-dev pkg-config)"
 }
+
+# Skips unless this process may open n descriptors (servers and rot13_check
+# raise their soft limit up to the hard one).
+need_fds() {
+	local hard
+	hard=$(ulimit -Hn)
+	[ "$hard" = unlimited ] || [ "$hard" -ge "$1" ] ||
+		skip "needs $1 descriptors; the hard limit (ulimit -Hn) is $hard"
+}
+
+# The server's connected sockets: its socket descriptors less the listener.
+client_sockets() {
+	local n
+	n=$(find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null | wc -l)
+	echo $((n - 1))
+}
+
+# For wait_until: the count is taken anew on every call.
+has_clients() {
+	[ "$(client_sockets)" -ge "$1" ]
+}
+
+# Holds n idle connections to the server open, in rot13_check processes
+# recorded in HOLDERS (stop_holders ends them), 100 at a time, waiting for
+# each hundred to reach the server: an idle client whose handshake was
+# dropped under a burst (SYN cookies) would never appear there.
+hold_idle() {
+	local want=$1 have=0 n
+	while [ "$have" -lt "$want" ]; do
+		n=$((want - have < 100 ? want - have : 100))
+		"$CHECK" -p "$SERVER_PORT" -i $((n - 1)) -N -n 1 -t 200 \
+			>/dev/null 2>&1 3>&- &
+		HOLDERS+=($!)
+		have=$((have + n))
+		wait_until 60 has_clients "$have" ||
+			fail "expected $have clients connected, the server" \
+				"has $(client_sockets)"
+	done
+}
+
+# Ends the processes a test recorded in HOLDERS, by PID.
+stop_holders() {
+	local pid
+	for pid in "${HOLDERS[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	HOLDERS=()
+}
+
+# CPU time (user + system) PID has used so far, in clock ticks.
+cpu_ticks() {
+	local stat
+	read -r stat <"/proc/$1/stat"
+	stat=${stat##*) }
+	set -- $stat
+	echo $((${12} + ${13}))
+}

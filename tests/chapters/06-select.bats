@@ -11,15 +11,6 @@ teardown() {
 	stop_server
 }
 
-# CPU ticks (user + system) the process has used so far.
-cpu_ticks() {
-	local stat
-	read -r stat <"/proc/$1/stat"
-	stat=${stat##*) }
-	set -- $stat
-	echo $((${12} + ${13}))
-}
-
 @test "rot13_select: 1100 connections held at once: those past FD_SETSIZE are refused, the others served" {
 	start_server "$CH/rot13_select"
 	run "$CH/crowd" -p "$SERVER_PORT" -n 1100 -r 50

@@ -13,54 +13,8 @@ setup() {
 }
 
 teardown() {
-	local pid
-	for pid in "${HOLDERS[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
+	stop_holders
 	stop_server
-}
-
-# Skips unless this process may open n descriptors (the server and each
-# rot13_check raise their soft limit up to the hard one).
-need_fds() {
-	local hard
-	hard=$(ulimit -Hn)
-	[ "$hard" = unlimited ] || [ "$hard" -ge "$1" ] ||
-		skip "needs $1 descriptors; the hard limit (ulimit -Hn) is $hard"
-}
-
-client_sockets() {
-	local n
-	n=$(find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null | wc -l)
-	echo $((n - 1)) # less the listener
-}
-
-# wait_until runs its command again and again: the count must be taken
-# inside the command, not expanded once by the caller.
-has_clients() {
-	[ "$(client_sockets)" -ge "$1" ]
-}
-
-fds_at_most() {
-	[ "$(fd_count "$SERVER_PID")" -le "$1" ]
-}
-
-# Holds n idle connections open, 100 at a time: a bigger burst overflows
-# the listen backlog, and an idle client whose handshake the server's
-# kernel dropped (SYN cookies) never appears on the server.
-hold_idle() {
-	local want=$1 have=0 n
-	while [ "$have" -lt "$want" ]; do
-		n=$((want - have < 100 ? want - have : 100))
-		"$CHECK" -p "$SERVER_PORT" -i $((n - 1)) -N -n 1 -t 200 \
-			>/dev/null 2>&1 3>&- &
-		HOLDERS+=($!)
-		have=$((have + n))
-		wait_until 60 has_clients "$have" ||
-			fail "expected $have clients connected, the server" \
-				"has $(client_sockets)"
-	done
 }
 
 # The "at most N at once" the server prints when it stops.
@@ -104,7 +58,7 @@ peak_clients() {
 		wait "$aborter" || fail "the resetting clients failed (round $round)"
 	done
 	# Every removed slot closed its descriptor.
-	wait_until 30 fds_at_most "$before" ||
+	wait_until 30 fds_at_most "$SERVER_PID" "$before" ||
 		fail "descriptors before: $before, after: $(fd_count "$SERVER_PID")"
 	check -P -n 3
 	expect_success

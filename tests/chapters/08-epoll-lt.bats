@@ -13,53 +13,8 @@ setup() {
 }
 
 teardown() {
-	local pid
-	for pid in "${HOLDERS[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
+	stop_holders
 	stop_server
-}
-
-need_fds() {
-	local hard
-	hard=$(ulimit -Hn)
-	[ "$hard" = unlimited ] || [ "$hard" -ge "$1" ] ||
-		skip "needs $1 descriptors; the hard limit (ulimit -Hn) is $hard"
-}
-
-client_sockets() {
-	local n
-	n=$(ls -l "/proc/$SERVER_PID/fd" 2>/dev/null | grep -c 'socket:')
-	echo $((n - 1)) # less the listener
-}
-
-has_clients() {
-	[ "$(client_sockets)" -ge "$1" ]
-}
-
-# Idle connections, 100 at a time: a bigger burst overflows the listen
-# backlog (128), and a client whose handshake was dropped never shows up.
-hold_idle() {
-	local want=$1 have=0 n
-	while [ "$have" -lt "$want" ]; do
-		n=$((want - have < 100 ? want - have : 100))
-		"$CHECK" -p "$SERVER_PORT" -i $((n - 1)) -N -n 1 -t 200 \
-			>/dev/null 2>&1 3>&- &
-		HOLDERS+=($!)
-		have=$((have + n))
-		wait_until 60 has_clients "$have" ||
-			fail "expected $have clients connected, the server" \
-				"has $(client_sockets)"
-	done
-}
-
-# user + system CPU time of PID, in clock ticks.
-cpu_ticks() {
-	local stat
-	read -r stat <"/proc/$1/stat"
-	stat=${stat##*) }
-	awk '{ print $12 + $13 }' <<<"$stat"
 }
 
 @test "lt_demo: a readable socket is reported until drained, one byte per wake-up" {

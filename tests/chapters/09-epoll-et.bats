@@ -39,12 +39,6 @@ teardown() {
 	expect_success
 }
 
-client_sockets() {
-	local n
-	n=$(find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null | wc -l)
-	echo $((n - 1)) # less the listener
-}
-
 # The flooder is connected, or already done (on a fast, idle machine the
 # 30 MB may take less time than one look).
 flood_started() {

@@ -22,14 +22,6 @@ teardown() {
 	stop_server
 }
 
-# user + system CPU time of PID, in clock ticks.
-cpu_ticks() {
-	local stat
-	read -r stat <"/proc/$1/stat"
-	stat=${stat##*) }
-	awk '{ print $12 + $13 }' <<<"$stat"
-}
-
 # Elapsed time since boot, in clock ticks.
 uptime_ticks() {
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", $1 * hz }' /proc/uptime
