@@ -2,10 +2,11 @@
  * et_serve.h - exercise 09-epoll-et: the per-connection handler of an
  * edge-triggered server.
  *
- * The server (tests/exercises/09-epoll-et/et_server.c) registers each
- * client once with EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET and calls
- * et_serve() whenever epoll reports the client, and again on its next turn
- * for every client that et_serve() said had more to do (its ready list):
+ * An edge-triggered server (chapter 09's rot13_epoll_et, whose own
+ * serve_client() keeps this contract) registers each client once with
+ * EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET and calls et_serve() whenever
+ * epoll reports the client, and again on its next turn for every client
+ * that et_serve() said had more to do (its ready list):
  *
  *	switch (et_serve(c, ET_ROUNDS)) {
  *	case ET_WAIT:  break;                  next edge will call us again
