@@ -254,20 +254,6 @@ epoll_apply_changes(struct epollop *op)
 	op->nchanges = 0;
 }
 
-/* Milliseconds for epoll_wait(): -1 is forever. Rounded up, so that a wait
- * of 1 microsecond sleeps 1 ms instead of spinning with timeout 0. */
-static int
-epoll_timeout_ms(const struct timeval *tv)
-{
-	if (tv == NULL)
-		return -1;
-	if (tv->tv_sec < 0 || (tv->tv_sec == 0 && tv->tv_usec <= 0))
-		return 0;
-	if (tv->tv_sec >= INT_MAX / 1000 - 1)
-		return INT_MAX;
-	return (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
-}
-
 /* EV_* for what epoll reported, with libevent 2.1.12's rules: an error, or
  * a hang-up without EPOLLRDHUP, is EV_READ|EV_WRITE (the core keeps what
  * the events on fd asked for); EPOLLRDHUP is EV_CLOSED alone (EOF also sets
@@ -312,7 +298,8 @@ epoll_dispatch(struct event_base *base, struct timeval *tv)
 	int i, n;
 
 	epoll_apply_changes(op);
-	n = epoll_wait(op->epfd, op->events, op->nevents, epoll_timeout_ms(tv));
+	n = epoll_wait(op->epfd, op->events, op->nevents,
+	               evutil_tv_to_msec_(tv));
 	if (n == -1) {
 		if (errno == EINTR)
 			return 0; /* a signal: the core looks at it next */

@@ -25,6 +25,7 @@
  *  - struct eventop, and the three tables select_ops_, poll_ops_, epoll_ops_
  *  - event_base_backend_()     the state init() returned
  *  - evmap_io_active_()        "fd is ready for these events"
+ *  - evutil_tv_to_msec_()      a wait as poll()/epoll_wait() milliseconds
  */
 #ifndef EVENT_INTERNAL_H_INCLUDED_
 #define EVENT_INTERNAL_H_INCLUDED_
@@ -76,6 +77,14 @@ void *event_base_backend_(struct event_base *base);
  */
 void evmap_io_active_(struct event_base *base, evutil_socket_t fd,
                       short events);
+
+/*
+ * For a backend's dispatch(): *tv as milliseconds for poll() or
+ * epoll_wait(). NULL is -1 (no limit); anything above zero rounds up, so a
+ * wait of 1 microsecond sleeps 1 ms instead of spinning with timeout 0;
+ * too large a wait is INT_MAX. In evutil.c.
+ */
+int evutil_tv_to_msec_(const struct timeval *tv);
 
 /* ---- struct event_base and the core's own internals follow (event.c). */
 

@@ -9,10 +9,13 @@
  * sort), minievent copies the behaviour, and the comment says so.
  *
  * Interface: every function declared in event2/util.h (the rest of that
- * header is macros). Sections below, in order: sockets, strings, time,
+ * header is macros), and evutil_tv_to_msec_() for the backends
+ * (event-internal.h). Sections below, in order: sockets, strings, time,
  * addresses, name resolution, randomness.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -22,6 +25,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "event-internal.h"
 #include "event2/util.h"
 #include "log-internal.h"
 #include "mm-internal.h"
@@ -595,4 +599,17 @@ evutil_secure_rng_add_bytes(const char *dat, size_t datlen)
 {
 	(void)dat;
 	(void)datlen;
+}
+
+/* Backends: how long poll() or epoll_wait() may sleep (event-internal.h). */
+int
+evutil_tv_to_msec_(const struct timeval *tv)
+{
+	if (tv == NULL)
+		return -1;
+	if (tv->tv_sec < 0 || (tv->tv_sec == 0 && tv->tv_usec <= 0))
+		return 0;
+	if (tv->tv_sec >= INT_MAX / 1000 - 1)
+		return INT_MAX;
+	return (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
 }

@@ -136,20 +136,6 @@ poll_del(struct event_base *base, evutil_socket_t fd, short old, short events,
 	return 0;
 }
 
-/* Milliseconds for poll(): -1 is forever. Rounded up, so that a wait of
- * 1 microsecond sleeps 1 ms instead of spinning with timeout 0. */
-static int
-poll_timeout_ms(const struct timeval *tv)
-{
-	if (tv == NULL)
-		return -1;
-	if (tv->tv_sec < 0 || (tv->tv_sec == 0 && tv->tv_usec <= 0))
-		return 0;
-	if (tv->tv_sec >= INT_MAX / 1000 - 1)
-		return INT_MAX;
-	return (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
-}
-
 /* EV_* for what poll() reported. An error, a hang-up or a descriptor that
  * is not open (POLLNVAL, which would otherwise wake every poll() at once)
  * is EV_READ|EV_WRITE: the core keeps what the events on fd asked for, and
@@ -176,7 +162,7 @@ poll_dispatch(struct event_base *base, struct timeval *tv)
 	struct pollop *op = event_base_backend_(base);
 	int i, n;
 
-	n = poll(op->fds, op->nfds, poll_timeout_ms(tv));
+	n = poll(op->fds, op->nfds, evutil_tv_to_msec_(tv));
 	if (n == -1) {
 		if (errno == EINTR)
 			return 0; /* a signal: the core looks at it next */
