@@ -187,3 +187,51 @@ run_prog() {
 @test "lib: test_backends under valgrind (epoll)" {
 	run_prog test_backends epoll -v
 }
+
+@test "lib: test_buffer on epoll" {
+	run_prog test_buffer epoll
+}
+
+@test "lib: test_buffer on poll" {
+	run_prog test_buffer poll
+}
+
+@test "lib: test_buffer on select" {
+	run_prog test_buffer select
+}
+
+@test "lib: test_buffer under valgrind (epoll)" {
+	run_prog test_buffer epoll -v
+}
+
+@test "lib: test_bufferevent on epoll" {
+	run_prog test_bufferevent epoll
+}
+
+@test "lib: test_bufferevent on poll" {
+	run_prog test_bufferevent poll
+}
+
+@test "lib: test_bufferevent on select" {
+	run_prog test_bufferevent select
+}
+
+@test "lib: test_bufferevent under valgrind (epoll)" {
+	run_prog test_bufferevent epoll -v
+}
+
+@test "lib: test_listener on epoll" {
+	run_prog test_listener epoll
+}
+
+@test "lib: test_listener on poll" {
+	run_prog test_listener poll
+}
+
+@test "lib: test_listener on select" {
+	run_prog test_listener select
+}
+
+@test "lib: test_listener under valgrind (epoll)" {
+	run_prog test_listener epoll -v
+}
