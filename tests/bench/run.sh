@@ -28,8 +28,10 @@ OUT=${BENCH_OUT:-$([ -n "$QUICK" ] && echo "$BUILD/results-quick.md" ||
 	echo "$HERE/results.md")}
 if [ -n "$QUICK" ]; then
 	PIPE="-w 2000 -r 4" CHURN="-c 100000 -r 3" FIRE="-c 20000 -r 3" LIMIT=30
+	BUF="-t 10 -r 3" PING="-c 5000 -r 3" STREAM="-c 50000 -r 3"
 else
 	PIPE="-w 10000 -r 16" CHURN="-c 1000000 -r 11" FIRE="-c 100000 -r 11" LIMIT=120
+	BUF="-t 100 -r 11" PING="-c 100000 -r 11" STREAM="-c 1000000 -r 11"
 fi
 PIN=()
 [ -z "${BENCH_CPU:-}" ] || PIN=(taskset -c "$BENCH_CPU")
@@ -48,6 +50,10 @@ ROWS=(
 	"timer fire, random durations|ns/timer|bench_timer -m fire -d random $FIRE"
 	"timer fire, one duration|ns/timer|bench_timer -m fire -d same $FIRE"
 	"timer fire, common timeout|ns/timer|bench_timer -m fire -d common $FIRE"
+	"evbuffer add+remove, 64-byte lines|ns/line|bench_buffer -m addremove $BUF"
+	"evbuffer readln, 64-byte lines|ns/line|bench_buffer -m readln $BUF"
+	"bufferevent ROT13 ping-pong|ns/round trip|bench_bev -m pingpong $PING"
+	"bufferevent ROT13 stream, 256 lines in flight|ns/line|bench_bev -m stream $STREAM"
 )
 
 TMP=$(mktemp -d) || exit 1
@@ -95,7 +101,8 @@ run_one() {
 		wall=${line#* wall=} method=${line#*method=}
 		CPU[$lib,$i]+="${line##*cpu=} "
 		WALL[$lib,$i]+="${wall%% *} "
-		METHOD[$lib]=${method%% *}
+		# bench_buffer has no event_base: "method=none".
+		[ "${method%% *}" = none ] || METHOD[$lib]=${method%% *}
 		clamp_note "$line"
 	else
 		CPU[$lib,$i]+="fail "
