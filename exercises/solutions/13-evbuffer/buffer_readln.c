@@ -1,0 +1,1 @@
+../../../lib/buffer_readln.c
