@@ -442,10 +442,19 @@ vec_trim(struct evbuffer_iovec *vec, int n_vec, size_t limit)
 static int
 buffer_add(struct evbuffer *buf, const void *data, size_t datlen)
 {
+	struct evbuffer_chain *tail = buf->last_with_data;
 	struct evbuffer_iovec vec[2];
 	const unsigned char *p = data;
 	int i, n_vec;
 
+	/* The common case, made short: it fits after the last byte. */
+	if (tail != NULL && chain_space(tail) >= datlen) {
+		memcpy(chain_end(tail), data, datlen);
+		tail->off += datlen;
+		buf->total_len += datlen;
+		buf->n_add_for_cb += datlen;
+		return 0;
+	}
 	n_vec = buffer_reserve(buf, datlen, vec, 2);
 	if (n_vec < 0)
 		return -1;
@@ -748,10 +757,10 @@ evbuffer_prepend(struct evbuffer *buf, const void *data, size_t size)
 {
 	struct evbuffer_chain *ch = buf->first;
 
-	if (buf->frozen_front)
-		return -1;
 	if (size == 0)
 		return 0;
+	if (buf->frozen_front)
+		return -1;
 	if (buf->total_len == 0) {
 		if (buffer_add(buf, data, size) < 0)
 			return -1;
@@ -884,14 +893,22 @@ evbuffer_drain(struct evbuffer *buf, size_t len)
 	return 0;
 }
 
+/* As in libevent, taking 0 bytes succeeds even with the front frozen. */
 int
 evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen)
 {
-	ev_ssize_t n = evbuffer_copyout_from(buf, NULL, data, datlen);
-
-	if (n > 0 && evbuffer_drain(buf, (size_t)n) < 0)
+	if (datlen > buf->total_len)
+		datlen = buf->total_len;
+	if (datlen > INT_MAX)
+		datlen = INT_MAX;
+	if (datlen == 0)
+		return 0;
+	if (buf->frozen_front)
 		return -1;
-	return (int)n;
+	chain_copy_out(buf->first, 0, data, datlen);
+	buffer_drain(buf, datlen);
+	buffer_changed(buf);
+	return (int)datlen;
 }
 
 ev_ssize_t
@@ -935,8 +952,6 @@ evbuffer_copyout_from(struct evbuffer *buf, const struct evbuffer_ptr *pos,
 	struct evbuffer_chain *ch = buf->first;
 	size_t at = 0, start = 0;
 
-	if (buf->frozen_front)
-		return -1;
 	if (pos != NULL) {
 		if (!ptr_in_buffer(buf, pos))
 			return -1;
@@ -947,6 +962,10 @@ evbuffer_copyout_from(struct evbuffer *buf, const struct evbuffer_ptr *pos,
 		datlen = buf->total_len - start;
 	if (datlen > EV_SSIZE_MAX)
 		datlen = EV_SSIZE_MAX;
+	if (datlen == 0)
+		return 0;
+	if (buf->frozen_front)
+		return -1;
 	chain_copy_out(ch, at, data_out, datlen);
 	return (ev_ssize_t)datlen;
 }
@@ -960,7 +979,7 @@ evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst,
 	struct evbuffer_chain *ch;
 	size_t moved = 0;
 
-	if (src == dst)
+	if (datlen == 0 || src == dst)
 		return 0;
 	if (dst->frozen_back || src->frozen_front)
 		return -1;

@@ -21,9 +21,15 @@
  *  - Callbacks (evbuffer_add_cb()) are told after every change how many
  *    bytes were added and removed: bufferevents are built on them.
  *
- * Not provided (libevent has them): evbuffer_add_buffer_reference() and
- * the evbuffer_file_segment functions; files are added with
- * evbuffer_add_file() only.
+ * Where minievent differs from libevent 2.1:
+ *  - Not provided: evbuffer_add_buffer_reference() and the
+ *    evbuffer_file_segment functions; files are added with
+ *    evbuffer_add_file() only, which always maps the file (mmap).
+ *  - evbuffer_free() cancels callbacks deferred with
+ *    evbuffer_defer_callbacks() that have not run yet.
+ *  - evbuffer_add_cb() refuses a NULL callback.
+ *  - A buffer that empties keeps one small chunk (at most 8 KB) to reuse,
+ *    where libevent frees them all.
  *
  * Threads: minievent has no locks; a buffer must be used from one thread
  * at a time (libevent without evthread_use_pthreads() has the same rule).
@@ -93,14 +99,15 @@ void evbuffer_free(struct evbuffer *buf);
  * In libevent, gives the buffer a lock so that several threads may use
  * it. minievent has no thread support yet (see event2/event.h): it does
  * what libevent 2.1 does when no evthread_use_*() function was called,
- * which is nothing.
+ * which is to fail, leaving the buffer as it was.
  *
  * @param lock ignored.
- * @return 0.
+ * @return -1.
  */
 int evbuffer_enable_locking(struct evbuffer *buf, void *lock);
 
-/** Takes the buffer's lock. No lock exists in minievent: does nothing. */
+/** Takes the buffer's lock. A buffer has no lock (see
+ * evbuffer_enable_locking()): does nothing, as in libevent then. */
 void evbuffer_lock(struct evbuffer *buf);
 
 /** Releases the buffer's lock. Does nothing, as evbuffer_lock(). */
@@ -166,7 +173,8 @@ int evbuffer_expand(struct evbuffer *buf, size_t datlen);
  * @param n_vec the size of vec: 1 (one contiguous extent; may cost a copy)
  *        or more (only the first 2 are used).
  * @return the number of extents filled in vec (1 or 2), or -1 if the back
- *         is frozen, n_vec < 1, or out of memory.
+ *         is frozen, size < 0, n_vec < 1, or out of memory. As in
+ *         libevent, size 0 with n_vec >= 2 returns 0 (no extent).
  */
 int evbuffer_reserve_space(struct evbuffer *buf, ev_ssize_t size,
                            struct evbuffer_iovec *vec, int n_vec);
@@ -308,7 +316,8 @@ int evbuffer_drain(struct evbuffer *buf, size_t len);
  * Copies up to datlen bytes from the front into data and removes them.
  *
  * @return the number of bytes copied (0 if empty), or -1 if the front is
- *         frozen (the bytes were copied but stay in the buffer).
+ *         frozen and there was something to take (then nothing is
+ *         removed).
  */
 int evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen);
 
@@ -316,7 +325,9 @@ int evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen);
  * Copies up to datlen bytes from the front into data_out, leaving the
  * buffer unchanged.
  *
- * @return the number of bytes copied.
+ * @return the number of bytes copied, or -1 if the front is frozen and
+ *         there was something to copy (as in libevent, although nothing
+ *         would be removed).
  */
 ev_ssize_t evbuffer_copyout(struct evbuffer *buf, void *data_out,
                             size_t datlen);
@@ -326,7 +337,8 @@ ev_ssize_t evbuffer_copyout(struct evbuffer *buf, void *data_out,
  * data_out, leaving the buffer unchanged.
  *
  * @return the number of bytes copied (0 if pos is at the end), or -1 if
- *         pos lies past the end.
+ *         pos lies past the end, or if the front is frozen and there was
+ *         something to copy.
  */
 ev_ssize_t evbuffer_copyout_from(struct evbuffer *buf,
                                  const struct evbuffer_ptr *pos, void *data_out,
@@ -349,8 +361,8 @@ int evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst,
  * The pointer is valid until the buffer next changes.
  *
  * @param size the number of bytes, or -1 for the whole buffer.
- * @return the first byte, or NULL if size is more than the buffer holds,
- *         if the buffer is empty and size is -1 or 0, or out of memory.
+ * @return the first byte, or NULL if size is 0, or more than the buffer
+ *         holds, or if the buffer is empty, or out of memory.
  */
 unsigned char *evbuffer_pullup(struct evbuffer *buf, ev_ssize_t size);
 
@@ -472,9 +484,9 @@ int evbuffer_peek(struct evbuffer *buffer, ev_ssize_t len,
  * nothing), and at howmuch when 0 <= howmuch.
  *
  * @param howmuch the most to read; negative for "as much as allowed".
- * @return the number of bytes read, 0 at end of file, or -1 with errno set
- *         (EAGAIN when a non-blocking fd has nothing), or if the back is
- *         frozen.
+ * @return the number of bytes read, 0 at end of file (and, as in
+ *         libevent, when howmuch is 0), or -1 with errno set (EAGAIN when
+ *         a non-blocking fd has nothing), or -1 if the back is frozen.
  */
 int evbuffer_read(struct evbuffer *buffer, evutil_socket_t fd, int howmuch);
 
@@ -482,8 +494,13 @@ int evbuffer_read(struct evbuffer *buffer, evutil_socket_t fd, int howmuch);
  * Writes as much of the buffer as fd takes, with one writev(2) of up to
  * 128 extents, and removes what was written.
  *
+ * writev(2) on a socket whose peer has gone raises SIGPIPE, as in
+ * libevent: a server ignores SIGPIPE and gets EPIPE instead.
+ *
  * @return the number of bytes written, or -1 with errno set (EAGAIN when
- *         a non-blocking fd is full), or if the front is frozen.
+ *         a non-blocking fd is full). Also -1, with errno unchanged, if the
+ *         front is frozen or the buffer is empty (libevent's return): check
+ *         evbuffer_get_length() first.
  */
 int evbuffer_write(struct evbuffer *buffer, evutil_socket_t fd);
 
@@ -528,7 +545,8 @@ struct evbuffer_cb_entry;
  *
  * @return a handle for evbuffer_remove_cb_entry() and
  *         evbuffer_cb_set_flags(), owned by the buffer; NULL if out of
- *         memory.
+ *         memory, or (errno EINVAL) if cb is NULL: libevent accepts a NULL
+ *         cb and crashes on the next change.
  */
 struct evbuffer_cb_entry *evbuffer_add_cb(struct evbuffer *buffer,
                                           evbuffer_cb_func cb, void *cbarg);
@@ -573,7 +591,8 @@ int evbuffer_cb_clear_flags(struct evbuffer *buffer,
  * Makes the buffer's callbacks run from base's loop instead of inside the
  * call that changed the buffer: changes accumulate and the callbacks see
  * them all at once, on the next loop iteration. Used by bufferevents
- * (BEV_OPT_DEFER_CALLBACKS). Freeing the buffer cancels a pending run.
+ * (BEV_OPT_DEFER_CALLBACKS). Freeing the buffer cancels a pending run
+ * (libevent keeps the buffer alive and still runs it).
  *
  * @return 0, or -1 if out of memory.
  */
