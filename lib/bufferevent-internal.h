@@ -95,11 +95,9 @@ struct bufferevent {
 
 	/* Deferred callbacks: what is due, run by the internal event
 	 * deferred (fd -1) from the loop. deferred_scheduled holds one
-	 * reference until the callbacks ran; deferred_depth counts the
-	 * deferred runs that scheduled each other up to this one. */
+	 * reference until the callbacks ran. */
 	struct event deferred;
 	int deferred_scheduled;
-	int deferred_depth;
 	int readcb_pending;
 	int writecb_pending;
 	short eventcb_pending; /* BEV_EVENT_* or-ed */

@@ -21,16 +21,12 @@
  *     internal event with no fd, made active with event_active(), runs
  *     the pending ones later in the same round of callbacks, in a fixed
  *     order: CONNECTED, read, write, then the other events or-ed.
- *     libevent does the same for the first 32 deferred runs of a round
- *     and lets the rest wait for the next iteration, so that callbacks
- *     that keep scheduling each other (a pair's two sides echoing, a read
- *     callback left at the high watermark) cannot keep the loop from
- *     polling. minievent cannot count per round without the core, so it
- *     counts along chains: a run scheduled from inside another deferred
- *     run is one link longer, and every 32nd link first lets the loop
- *     poll (event_base_loopcontinue()). Callbacks run in the same order
- *     either way; only the moments the loop polls differ.
- *  3. The read high watermark lives in a callback on the input buffer,
+ *     As in libevent, at most 32 deferred callbacks become due in one
+ *     round (event_deferred_activate_() in event.c); the rest wait until
+ *     the loop has polled again, so that callbacks that keep scheduling
+ *     each other (a pair's two sides echoing, a read callback left at
+ *     the high watermark) cannot keep the loop from seeing new I/O.
+  3. The read high watermark lives in a callback on the input buffer,
  *     so that reading resumes however the input is drained: by
  *     bufferevent_read() or by any evbuffer function the user calls.
  *
@@ -44,6 +40,7 @@
 #include "event2/event.h"
 
 #include "bufferevent-internal.h"
+#include "event-internal.h"
 #include "log-internal.h"
 #include "mm-internal.h"
 
@@ -169,28 +166,15 @@ bufferevent_free(struct bufferevent *bev)
 /* Running the callbacks                                               */
 /* ------------------------------------------------------------------ */
 
-/* libevent's limit on deferred runs in one round (MAX_DEFERREDS_QUEUED). */
-#define BEV_DEFERRED_CHAIN_MAX 32
-
-/* The bufferevent whose deferred callbacks this thread is running, or
- * NULL. Per thread, like errno: each thread runs its own loop. */
-static _Thread_local struct bufferevent *bev_deferred_running;
-
 /* Makes the loop run bev's pending callbacks (design reason 2). */
 static void
 bufferevent_schedule_deferred(struct bufferevent *bev)
 {
-	struct bufferevent *from = bev_deferred_running;
-	int depth = from ? from->deferred_depth + 1 : 0;
-
 	if (bev->deferred_scheduled)
 		return;
 	bev->deferred_scheduled = 1;
 	bufferevent_incref_(bev);
-	bev->deferred_depth = depth < BEV_DEFERRED_CHAIN_MAX ? depth : 0;
-	event_active(&bev->deferred, EV_TIMEOUT, 1);
-	if (depth >= BEV_DEFERRED_CHAIN_MAX)
-		event_base_loopcontinue(bev->ev_base);
+	event_deferred_activate_(&bev->deferred, EV_TIMEOUT);
 }
 
 /*
@@ -276,12 +260,10 @@ static void
 bufferevent_run_deferred(evutil_socket_t fd, short what, void *arg)
 {
 	struct bufferevent *bev = arg;
-	struct bufferevent *outer = bev_deferred_running;
 	(void)fd;
 	(void)what;
 
 	bev->deferred_scheduled = 0;
-	bev_deferred_running = bev;
 	if ((bev->eventcb_pending & BEV_EVENT_CONNECTED) && bev->errorcb) {
 		bev->eventcb_pending &= ~BEV_EVENT_CONNECTED;
 		bev->errorcb(bev, BEV_EVENT_CONNECTED, bev->cbarg);
@@ -301,7 +283,6 @@ bufferevent_run_deferred(evutil_socket_t fd, short what, void *arg)
 		errno = bev->errno_pending;
 		bev->errorcb(bev, events, bev->cbarg);
 	}
-	bev_deferred_running = outer;
 	bufferevent_decref_(bev);
 }
 

@@ -156,9 +156,13 @@ struct event_base {
 	struct evsig_info sig;
 	LIST_HEAD(once_event_list, event_once) once_events;
 
-	/* What is due: one FIFO queue per priority, 0 first. */
+	/* What is due: one FIFO queue per priority, 0 first. Deferred
+	 * callbacks past the round's quota wait in active_later until the
+	 * loop has polled once more (event_deferred_activate_()). */
 	struct event_list *activequeues;
 	int nactivequeues;
+	struct event_list active_later;
+	int n_deferreds_queued; /* deferred callbacks made due this round */
 
 	/* Counts for event_base_get_num_events(): user events only. */
 	int event_count, event_count_max;
@@ -200,6 +204,11 @@ int event_del_nolock_(struct event *ev);
 /* event_add() with the option of an absolute monotonic deadline. */
 int event_add_nolock_(struct event *ev, const struct timeval *tv,
                       int tv_is_absolute);
+/* Makes ev (an internal event with fd -1, a layer's deferred callback)
+ * due with res: in this round while the round has made fewer than 32
+ * deferred callbacks due, else after the next poll, as libevent does so
+ * that callbacks that keep scheduling each other cannot starve I/O. */
+void event_deferred_activate_(struct event *ev, int res);
 /* Virtual events keep the loop running though nothing waits (for the
  * layers above, as in libevent). */
 void event_base_add_virtual_(struct event_base *base);

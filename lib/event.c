@@ -75,6 +75,7 @@ static void event_queue_remove_timeout(struct event_base *base,
                                        struct event *ev);
 static void event_queue_remove_active(struct event_base *base,
                                       struct event *ev);
+static void event_queue_remove_later(struct event_base *base, struct event *ev);
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
@@ -212,7 +213,8 @@ static void
 event_debug_check_not_pending(const struct event *ev)
 {
 	if (event_debug_mode_on && event_debug_find(ev) >= 0 &&
-	    (ev->ev_flags & (EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE)))
+	    (ev->ev_flags & (EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE |
+	                     EVLIST_ACTIVE_LATER)))
 		event_errx_(EVENT_ERR_ABORT_,
 		            "event_assign called on an already added event %p "
 		            "(events: 0x%x, fd: %d, flags: 0x%x)",
@@ -411,6 +413,7 @@ event_base_init_fields(struct event_base *base, const struct event_config *cfg)
 	evmap_signal_initmap_(&base->sigmap);
 	min_heap_ctor_(&base->timeheap);
 	LIST_INIT(&base->once_events);
+	TAILQ_INIT(&base->active_later);
 	base->sig.ev_signal_pair[0] = base->sig.ev_signal_pair[1] = -1;
 	base->event_running_priority = -1;
 	base->max_dispatch_time.tv_sec = -1;
@@ -482,6 +485,8 @@ event_base_delete_all(struct event_base *base)
 	for (int i = 0; i < base->nactivequeues; i++)
 		while ((ev = TAILQ_FIRST(&base->activequeues[i])) != NULL)
 			event_del_nolock_(ev);
+	while ((ev = TAILQ_FIRST(&base->active_later)) != NULL)
+		event_del_nolock_(ev);
 	while ((eonce = LIST_FIRST(&base->once_events)) != NULL) {
 		LIST_REMOVE(eonce, next_once);
 		event_debug_note_teardown(&eonce->ev);
@@ -862,6 +867,8 @@ event_del_nolock_(struct event *ev)
 		event_queue_remove_timeout(base, ev);
 	if (ev->ev_flags & EVLIST_ACTIVE)
 		event_queue_remove_active(base, ev);
+	if (ev->ev_flags & EVLIST_ACTIVE_LATER)
+		event_queue_remove_later(base, ev);
 	if (ev->ev_flags & EVLIST_INSERTED)
 		res = event_remove_inserted(ev);
 	return res;
@@ -914,6 +921,64 @@ event_queue_remove_active(struct event_base *base, struct event *ev)
 	TAILQ_REMOVE(&base->activequeues[ev->ev_pri], ev, ev_active_next);
 }
 
+/* active_later holds deferred callbacks over the round's quota. They
+ * count as active, so the next wait does not block. */
+static void
+event_queue_insert_later(struct event_base *base, struct event *ev)
+{
+	event_count_incr(base, ev);
+	ev->ev_flags |= EVLIST_ACTIVE_LATER;
+	base->event_count_active++;
+	TAILQ_INSERT_TAIL(&base->active_later, ev, ev_active_next);
+}
+
+static void
+event_queue_remove_later(struct event_base *base, struct event *ev)
+{
+	event_count_decr(base, ev);
+	ev->ev_flags &= ~EVLIST_ACTIVE_LATER;
+	base->event_count_active--;
+	TAILQ_REMOVE(&base->active_later, ev, ev_active_next);
+}
+
+/* Before a poll: what waited in active_later becomes due, and counts
+ * against the new round's quota. */
+static void
+event_queue_make_later_active(struct event_base *base)
+{
+	struct event *ev;
+
+	while ((ev = TAILQ_FIRST(&base->active_later)) != NULL) {
+		TAILQ_REMOVE(&base->active_later, ev, ev_active_next);
+		ev->ev_flags = (short)((ev->ev_flags & ~EVLIST_ACTIVE_LATER) |
+		                       EVLIST_ACTIVE);
+		TAILQ_INSERT_TAIL(&base->activequeues[ev->ev_pri], ev,
+		                  ev_active_next);
+		base->n_deferreds_queued++;
+	}
+}
+
+/* libevent's MAX_DEFERREDS_QUEUED. */
+#define DEFERRED_PER_ROUND 32
+
+void
+event_deferred_activate_(struct event *ev, int res)
+{
+	struct event_base *base = ev->ev_base;
+
+	if (ev->ev_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) {
+		ev->ev_res = (short)(ev->ev_res | res);
+		return;
+	}
+	if (base->n_deferreds_queued > DEFERRED_PER_ROUND) {
+		ev->ev_res = (short)res;
+		event_queue_insert_later(base, ev);
+		return;
+	}
+	base->n_deferreds_queued++;
+	event_active_nolock_(ev, res, 1);
+}
+
 void
 event_active_nolock_(struct event *ev, int res, short ncalls)
 {
@@ -922,6 +987,11 @@ event_active_nolock_(struct event *ev, int res, short ncalls)
 		/* Already due: it will see everything that happened. */
 		ev->ev_res = (short)(ev->ev_res | res);
 		return;
+	}
+	if (ev->ev_flags & EVLIST_ACTIVE_LATER) {
+		/* Waiting for the next round: due now instead. */
+		res |= ev->ev_res;
+		event_queue_remove_later(base, ev);
 	}
 	ev->ev_res = (short)res;
 	/* A higher priority than the one running: poll again soon. */
@@ -1412,11 +1482,13 @@ event_base_loop(struct event_base *base, int flags)
 		evsig_set_base_(base);
 	for (;;) {
 		base->event_continue = 0;
+		base->n_deferreds_queued = 0;
 		if (base->event_gotterm || base->event_break)
 			return event_loop_finish(base, 0);
 		if (!(flags & EVLOOP_NO_EXIT_ON_EMPTY) &&
 		    !event_haveevents(base) && !base->event_count_active)
 			return event_loop_finish(base, 1);
+		event_queue_make_later_active(base);
 		if (event_loop_wait(base, flags) == -1)
 			return event_loop_finish(base, -1);
 		event_update_time_cache(base);
@@ -1553,7 +1625,7 @@ event_pending(const struct event *ev, short events, struct timeval *tv)
 	if (ev->ev_flags & EVLIST_INSERTED)
 		flags |= ev->ev_events &
 		         (EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL);
-	if (ev->ev_flags & EVLIST_ACTIVE)
+	if (ev->ev_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER))
 		flags |= ev->ev_res;
 	if (ev->ev_flags & EVLIST_TIMEOUT)
 		flags |= EV_TIMEOUT;
