@@ -17,14 +17,17 @@
  *    shows them in place; evbuffer_pullup() makes a prefix contiguous
  *    when you need one flat array (at the price of a copy).
  *  - evbuffer_read() and evbuffer_write() move bytes between a buffer and
- *    a descriptor with one readv(2) or writev(2) call.
+ *    a descriptor with one readv(2) or writev(2) call (sendfile(2) for
+ *    the bytes of a file added with evbuffer_add_file()).
  *  - Callbacks (evbuffer_add_cb()) are told after every change how many
  *    bytes were added and removed: bufferevents are built on them.
  *
  * Where minievent differs from libevent 2.1:
  *  - Not provided: evbuffer_add_buffer_reference() and the
  *    evbuffer_file_segment functions; files are added with
- *    evbuffer_add_file() only, which always maps the file (mmap).
+ *    evbuffer_add_file() only. Its bytes are sent with sendfile(2)
+ *    whatever the buffer's flags, and every other function sees the
+ *    real bytes (see evbuffer_add_file()).
  *  - evbuffer_free() cancels callbacks deferred with
  *    evbuffer_defer_callbacks() that have not run yet.
  *  - evbuffer_add_cb() refuses a NULL callback.
@@ -90,8 +93,8 @@ struct evbuffer *evbuffer_new(void);
 
 /**
  * Frees a buffer and the bytes in it. Memory added by reference has its
- * cleanup function run; files added with evbuffer_add_file() are unmapped
- * and closed. Its callbacks are removed without being called.
+ * cleanup function run; files added with evbuffer_add_file() are closed.
+ * Its callbacks are removed without being called.
  */
 void evbuffer_free(struct evbuffer *buf);
 
@@ -115,9 +118,9 @@ void evbuffer_unlock(struct evbuffer *buf);
 
 /**
  * Flag for evbuffer_set_flags(): the buffer's bytes will go to a
- * descriptor (a bufferevent sets it on its output). libevent then may use
- * sendfile for files; minievent records it and behaves the same either
- * way (evbuffer_add_file() always maps the file).
+ * descriptor (a bufferevent sets it on its output). libevent sends files
+ * with sendfile(2) only when it is set; minievent records it and always
+ * does (see evbuffer_add_file()).
  */
 #define EVBUFFER_FLAG_DRAINS_TO_FD 1
 
@@ -280,23 +283,35 @@ int evbuffer_add_reference(struct evbuffer *outbuf, const void *data,
                            void *cleanupfn_arg);
 
 /**
- * Appends length bytes of the file fd, from offset, without copying them
- * through user space: minievent maps the file with mmap(2) and the chunk
- * points into the mapping; writev(2) then lets the kernel copy straight
- * from the page cache to the socket. (libevent may use sendfile(2) when
- * EVBUFFER_FLAG_DRAINS_TO_FD is set; minievent always maps, so every
- * function, evbuffer_remove() and evbuffer_pullup() included, works on
- * the bytes.)
+ * Appends length bytes of the file fd, from offset, without reading them:
+ * evbuffer_write() sends them with sendfile(2), so the kernel copies them
+ * from its page cache to the socket and they never pass through this
+ * process. Until then the buffer holds only the file's range. A function
+ * that needs the bytes in memory (copyout, remove, pullup, peek, search,
+ * readln, or an evbuffer_remove_buffer() that splits them) maps them with
+ * mmap(2) at that moment; it returns its failure value if mmap fails.
+ * Moving whole buffers (evbuffer_add_buffer() and the like) moves the
+ * range, unread.
+ *
+ * libevent 2.1 uses sendfile only when the buffer has
+ * EVBUFFER_FLAG_DRAINS_TO_FD (else it maps the file at once); then its
+ * peek, copyout and pullup show wrong bytes, evbuffer_write_atmost()
+ * sends the whole file whatever its limit, and a full socket makes
+ * evbuffer_write() return 0. minievent sends with sendfile always, shows
+ * the real bytes, keeps to the limit, and returns -1 with EAGAIN. It also
+ * checks the range: libevent takes any length, and for -1 the whole
+ * file's size even when offset is not 0.
  *
  * The buffer takes fd: it is closed when the last of the bytes has left
  * the buffer, or at once if length is 0, or on failure. The file must not
- * shrink meanwhile (reading a mapping past the end of a file raises
- * SIGBUS).
+ * shrink meanwhile: sendfile would then send nothing (evbuffer_write()
+ * returns 0), and reading a mapping past the end of a file raises SIGBUS.
  *
  * @param offset where to start in the file, 0 or more.
- * @param length how many bytes, or -1 for all up to the end of the file.
- * @return 0, or -1 if the back is frozen, offset/length is out of the
- *         file, mmap fails, or out of memory.
+ * @param length how many bytes, or -1 for all from offset to the end of
+ *        the file.
+ * @return 0, or -1 if the back is frozen, fd is not open, offset/length
+ *         is out of the file, or out of memory.
  */
 int evbuffer_add_file(struct evbuffer *outbuf, int fd, ev_off_t offset,
                       ev_off_t length);
@@ -467,7 +482,8 @@ struct evbuffer_ptr evbuffer_search_eol(struct evbuffer *buffer,
  * @param vec_out the array to fill; may be NULL if n_vec is 0.
  * @param n_vec its size: with 0, only count.
  * @return the number of extents the bytes need, which may be more than
- *         n_vec (then only n_vec were filled).
+ *         n_vec (then only n_vec were filled); -1 if a file's bytes could
+ *         not be mapped (see evbuffer_add_file()).
  */
 int evbuffer_peek(struct evbuffer *buffer, ev_ssize_t len,
                   struct evbuffer_ptr *start_at, struct evbuffer_iovec *vec_out,
@@ -491,8 +507,11 @@ int evbuffer_peek(struct evbuffer *buffer, ev_ssize_t len,
 int evbuffer_read(struct evbuffer *buffer, evutil_socket_t fd, int howmuch);
 
 /**
- * Writes as much of the buffer as fd takes, with one writev(2) of up to
- * 128 extents, and removes what was written.
+ * Writes as much of the front of the buffer as fd takes, with one system
+ * call, and removes what was written: writev(2) of up to 128 chunks of
+ * memory, stopping before the bytes of a file; sendfile(2) when a file's
+ * bytes (evbuffer_add_file()) come first. So a buffer holding memory,
+ * then a file, then memory takes at least three calls.
  *
  * writev(2) on a socket whose peer has gone raises SIGPIPE, as in
  * libevent: a server ignores SIGPIPE and gets EPIPE instead.
@@ -506,7 +525,7 @@ int evbuffer_write(struct evbuffer *buffer, evutil_socket_t fd);
 
 /**
  * As evbuffer_write(), but writes at most howmuch bytes (negative: no
- * limit).
+ * limit), a file's bytes included.
  */
 int evbuffer_write_atmost(struct evbuffer *buffer, evutil_socket_t fd,
                           ev_ssize_t howmuch);
