@@ -1,28 +1,32 @@
 /*
  * send_file.c - chapter 13: what copies cost. An N MiB file goes to a
- * socket three ways, each through an evbuffer and evbuffer_write():
+ * socket four ways, each through an evbuffer and evbuffer_write():
  *
  *  - read() into an array, evbuffer_add(): two copies in this process
  *    (kernel to array, array to chunk);
  *  - read() into evbuffer_reserve_space(), evbuffer_commit_space(): one
  *    (kernel to chunk);
+ *  - mmap() the file, evbuffer_add_reference() the mapping: none, but
+ *    writev() reads the mapping, and each first touch of a page faults;
  *  - evbuffer_add_file(): none; the kernel copies from its page cache to
- *    the socket (minievent: mmap + writev; libevent: sendfile, since the
- *    buffer is marked EVBUFFER_FLAG_DRAINS_TO_FD as a bufferevent's is).
+ *    the socket with sendfile (minievent always does; libevent because
+ *    the buffer is marked EVBUFFER_FLAG_DRAINS_TO_FD, as a bufferevent's
+ *    output is).
  *
  * A child process reads and counts the bytes. The sender's CPU time
  * (user + system) and minor page faults are measured R times per way;
  * the run of least CPU time is printed.
  *
  * Run:   ./send_file [-m MIB] [-r RUNS]      (default 64 MiB, 5 runs)
- *        strace -c -e trace=read,writev,sendfile,mmap ./send_file -r 1
+ *        strace -e trace=sendfile,writev,mmap ./send_file -m 8 -r 1
  * Watch: the CPU column (it varies from run to run and machine to
- * machine), and the page faults of evbuffer_add_file() on minievent.
+ * machine), and the page faults of the two ways that copy nothing.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -33,7 +37,7 @@
 #define BLOCK    (64 * 1024) /* read() size of the two reading ways */
 #define MAX_RUNS 21
 
-enum way { COPY, RESERVE, ADDFILE };
+enum way { COPY, RESERVE, MAPPED, ADDFILE };
 
 struct cost {
 	double ms;     /* CPU time, user + system */
@@ -43,9 +47,11 @@ struct cost {
 static struct cost best_run(enum way way, int file, size_t size, int runs);
 static struct cost send_file(enum way way, int file, size_t size);
 static int count_bytes(int sock, size_t size);
-static void send_by(enum way way, int file, int sock);
+static void send_by(enum way way, int file, size_t size, int sock);
 static ssize_t read_copy(struct evbuffer *buf, int file);
 static ssize_t read_in_place(struct evbuffer *buf, int file);
+static void add_mapping(struct evbuffer *buf, int file, size_t size);
+static void unmap(const void *data, size_t len, void *arg);
 static void flush_to(struct evbuffer *buf, int sock);
 static int temp_file(size_t size);
 static struct cost usage(void);
@@ -54,10 +60,10 @@ _Noreturn static void die(const char *what);
 int
 main(int argc, char **argv)
 {
-	static const char *const names[] = {"read() + evbuffer_add()",
-	                                    "read() into reserved space",
-	                                    "evbuffer_add_file()"};
-	static const int copies[] = {2, 1, 0};
+	static const char *const names[] = {
+	        "read() + evbuffer_add()", "read() into reserved space",
+	        "mmap() + add_reference()", "evbuffer_add_file()"};
+	static const int copies[] = {2, 1, 0, 0};
 	long mib = 64;
 	int runs = 5, opt, file;
 
@@ -119,7 +125,7 @@ send_file(enum way way, int file, size_t size)
 	}
 	close(sv[1]);
 	before = usage();
-	send_by(way, fd, sv[0]);
+	send_by(way, fd, size, sv[0]);
 	after = usage();
 	close(sv[0]); /* the child's EOF */
 	if (waitpid(pid, &status, 0) < 0 || status != 0)
@@ -143,27 +149,35 @@ count_bytes(int sock, size_t size)
 }
 
 static void
-send_by(enum way way, int file, int sock)
+send_by(enum way way, int file, size_t size, int sock)
 {
 	struct evbuffer *buf = evbuffer_new();
 	ssize_t n;
 
 	if (buf == NULL || evbuffer_set_flags(buf, EVBUFFER_FLAG_DRAINS_TO_FD))
 		die("evbuffer_new");
-	if (way == ADDFILE) {
+	switch (way) {
+	case COPY:
+	case RESERVE:
+		while ((n = way == COPY ? read_copy(buf, file)
+		                        : read_in_place(buf, file)) > 0)
+			flush_to(buf, sock);
+		if (n < 0)
+			die("reading the file");
+		break;
+	case MAPPED:
+		add_mapping(buf, file, size);
+		break;
+	case ADDFILE:
 		if (evbuffer_add_file(buf, file, 0, -1) < 0)
 			die("evbuffer_add_file");
-		flush_to(buf, sock);
-		evbuffer_free(buf);
-		return; /* the buffer closed the file */
+		file = -1; /* the buffer owns it, and closes it */
+		break;
 	}
-	while ((n = way == COPY ? read_copy(buf, file)
-	                        : read_in_place(buf, file)) > 0)
-		flush_to(buf, sock);
-	if (n < 0)
-		die("reading the file");
+	flush_to(buf, sock);
 	evbuffer_free(buf);
-	close(file);
+	if (file >= 0)
+		close(file);
 }
 
 /* read() into our array, then evbuffer_add() copies it into a chunk. */
@@ -194,6 +208,27 @@ read_in_place(struct evbuffer *buf, int file)
 	return n;
 }
 
+/* The whole file mapped and added by reference: no read(), no copy here;
+ * the buffer calls unmap() once its last byte has left. */
+static void
+add_mapping(struct evbuffer *buf, int file, size_t size)
+{
+	void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, file, 0);
+
+	if (map == MAP_FAILED)
+		die("mmap");
+	if (evbuffer_add_reference(buf, map, size, unmap, NULL) < 0)
+		die("evbuffer_add_reference");
+}
+
+static void
+unmap(const void *data, size_t len, void *arg)
+{
+	(void)arg;
+	if (munmap((void *)data, len) < 0)
+		die("munmap");
+}
+
 /* sock is blocking: each write takes what the socket buffer can. */
 static void
 flush_to(struct evbuffer *buf, int sock)
@@ -215,9 +250,11 @@ temp_file(size_t size)
 	if (fd < 0 || unlink(path) < 0)
 		die("temporary file");
 	memset(block, 'x', sizeof(block));
-	for (size_t i = 0; i < size; i += BLOCK)
-		if (write(fd, block, size - i < BLOCK ? size - i : BLOCK) < 0)
+	for (size_t i = 0, n; i < size; i += n) {
+		n = size - i < BLOCK ? size - i : BLOCK;
+		if (write(fd, block, n) != (ssize_t)n)
 			die("writing the temporary file");
+	}
 	return fd;
 }
 

@@ -7,9 +7,11 @@
  *     the buffer (drained, or copied away by a pullup). Moving the bytes
  *     to another buffer moves the duty with them.
  *  2. A file added with evbuffer_add_file(): its bytes are in the buffer
- *     without a read(), as one chunk pointing into the file's mapping
- *     (minievent always maps; libevent too, unless the buffer is marked
- *     EVBUFFER_FLAG_DRAINS_TO_FD: then it uses sendfile, see send_file.c).
+ *     without a read(), as one chunk. minievent maps the file (mmap) only
+ *     when a call first needs the bytes, here the evbuffer_peek();
+ *     libevent maps it at once, unless the buffer is marked
+ *     EVBUFFER_FLAG_DRAINS_TO_FD. minievent sends such a chunk to a
+ *     socket with sendfile(), mapped or not: see send_file.c.
  *
  * Run:   ./zero_copy
  * Watch: when each "-> cleanup" line comes.

@@ -319,6 +319,7 @@ zero_copy_claims() {
 	expect_success
 	expect_output "read\(\) \+ evbuffer_add\(\) +copies here: 2 +CPU +[0-9.]+ ms +page faults +[0-9]+"
 	expect_output "read\(\) into reserved space +copies here: 1 +CPU"
+	expect_output "mmap\(\) \+ add_reference\(\) +copies here: 0 +CPU"
 	expect_output "evbuffer_add_file\(\) +copies here: 0 +CPU"
 	command -v strace >/dev/null || skip "strace is not installed"
 	# 4 MiB read in 64 KiB blocks by each of the first two ways: 128
@@ -328,6 +329,42 @@ zero_copy_claims() {
 	local n
 	n=$(grep -c '^read([0-9]*, .*, 65536) = 65536$' <<<"$output" || true)
 	[ "$n" -eq 128 ] || fail "expected 128 reads of 64 KiB, got $n"
+}
+
+# The file of evbuffer_add_file() reaches the socket through sendfile(),
+# all 4 MiB of it, and is never mapped: the one mapping of the file's size
+# is the program's own (way 3, written with writev()).
+sendfile_claims() {
+	command -v strace >/dev/null || skip "strace is not installed"
+	run env ASAN_OPTIONS=detect_leaks=0 strace -e trace=sendfile,writev,mmap \
+		"$(prog send_file "$1")" -m 4 -r 1
+	expect_success
+	local sent maps mapped_writes
+	sent=$(sed -n 's/^sendfile(.*) = \([0-9]*\)$/\1/p' <<<"$output" |
+		awk '{ s += $1 } END { print s + 0 }')
+	[ "$sent" -eq 4194304 ] ||
+		fail "send_file$1: expected sendfile() to carry the 4 MiB" \
+			"file, it carried $sent bytes" "$output" || return 1
+	maps=$(grep -c '^mmap(NULL, 4194304, PROT_READ, MAP_PRIVATE,' \
+		<<<"$output" || true)
+	[ "$maps" -eq 1 ] ||
+		fail "send_file$1: expected one mapping of the file (way 3's)," \
+			"got $maps" "$output" || return 1
+	# Ways 1 and 2 write 64 KiB chunks; way 3 hands the whole mapping
+	# to writev() (the socket is blocking: one call, or a few).
+	mapped_writes=$(grep -c '^writev(.*iov_len=4194304}' <<<"$output" || true)
+	[ "$mapped_writes" -ge 1 ] ||
+		fail "send_file$1: expected a writev() of the 4 MiB mapping" \
+			"$output"
+}
+
+@test "send_file: evbuffer_add_file goes out by sendfile, never mapped" {
+	sendfile_claims ""
+}
+
+@test "send_file on libevent: the same system calls" {
+	need_libevent
+	sendfile_claims -libevent
 }
 
 # ------------------------------------------------------------ scatter_gather
@@ -429,6 +466,9 @@ scatter_claims() {
 	expect_output "EVBUFFER_EOL_ANY +\"ab\" \| \"\" \"cd\""
 	expect_output "cleanups so far 2"
 	expect_output "evbuffer_add_file\(\) +copies here: 0"
+	if command -v strace >/dev/null; then
+		expect_output "sendfile\([0-9]+, [0-9]+, \[0\] => \[8388608\], 8388608\) = 8388608"
+	fi
 	expect_output "out of order 0"
 	if pkg-config --exists libevent_core 2>/dev/null; then
 		expect_output "readln_split: the same output, byte for byte"
