@@ -214,18 +214,16 @@ chain_free_list(struct evbuffer_chain *ch)
 	}
 }
 
-/* Brings a file chunk's bytes into memory, if they are not yet (reason
- * 9). mmap() wants an offset that is a multiple of the page size: the
- * mapping starts at the page holding the first byte, and misalign skips
- * what comes before it. 0, or -1 (errno from mmap). */
+/* Maps a file chunk's bytes (reason 9). mmap() wants an offset that is a
+ * multiple of the page size: the mapping starts at the page holding the
+ * first byte, and misalign skips what comes before it. 0, or -1 (errno
+ * from mmap). */
 static int
-chain_map(struct evbuffer_chain *ch)
+chain_mmap(struct evbuffer_chain *ch)
 {
 	off_t pos, start;
 	void *map;
 
-	if (!(ch->flags & CHAIN_FILE) || ch->buffer != NULL)
-		return 0;
 	pos = ch->owner.file.offset + (off_t)ch->misalign;
 	start = pos - pos % sysconf(_SC_PAGESIZE);
 	map = mmap(NULL, (size_t)(pos - start) + ch->off, PROT_READ,
@@ -236,6 +234,17 @@ chain_map(struct evbuffer_chain *ch)
 	ch->buffer_len = (size_t)(pos - start) + ch->off;
 	ch->misalign = (size_t)(pos - start);
 	ch->owner.file.offset = start;
+	return 0;
+}
+
+/* Brings a file chunk's bytes into memory, if they are not yet. Inline,
+ * because every call that reads bytes asks, and almost every chunk is
+ * plain memory. */
+static inline int
+chain_map(struct evbuffer_chain *ch)
+{
+	if ((ch->flags & CHAIN_FILE) && ch->buffer == NULL)
+		return chain_mmap(ch);
 	return 0;
 }
 
