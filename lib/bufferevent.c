@@ -18,7 +18,7 @@
  *     finalizers, so unlike libevent it never waits for the loop.
  *  2. Deferred callbacks. With BEV_OPT_DEFER_CALLBACKS (always, for
  *     pairs) a callback is not called but noted as pending, and an
- *     internal event with no fd, made active with event_active(), runs
+ *     internal event with no fd, made due through the core, runs
  *     the pending ones later in the same round of callbacks, in a fixed
  *     order: CONNECTED, read, write, then the other events or-ed.
  *     As in libevent, at most 32 deferred callbacks become due in one
@@ -26,7 +26,7 @@
  *     the loop has polled again, so that callbacks that keep scheduling
  *     each other (a pair's two sides echoing, a read callback left at
  *     the high watermark) cannot keep the loop from seeing new I/O.
-  3. The read high watermark lives in a callback on the input buffer,
+ *  3. The read high watermark lives in a callback on the input buffer,
  *     so that reading resumes however the input is drained: by
  *     bufferevent_read() or by any evbuffer function the user calls.
  *
