@@ -60,7 +60,7 @@ bench:
 	@$(MAKE) --no-print-directory -C tests/bench run
 
 clean:
-	@for d in lib chapters/common $(CHAPTERS) $(EXERCISES) tests/lib tests/bench; do \
+	@for d in lib chapters/common $(CHAPTERS) $(EXERCISES) tests/lib tests/bench tests/seeds; do \
 		$(MAKE) -s --no-print-directory -C $$d clean || exit 1; \
 	done
 	rm -rf tests/out
