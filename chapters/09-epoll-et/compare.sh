@@ -102,6 +102,9 @@ syscalls() {
 	local log=.build/strace/${1##*/}-$2.txt tracer deadline calls
 	server_start "$1" || return 1
 	hold_idle "$2" || { server_stop KILL; return 1; }
+	# Made first: the background job may open it after the loop below
+	# starts looking.
+	: >"$log.err"
 	strace -c -f -o "$log" -p "$SERVER_PID" 2>"$log.err" &
 	tracer=$!
 	deadline=$((SECONDS + 20))
