@@ -102,25 +102,6 @@ main(int argc, char **argv)
 	return status;
 }
 
-/* Fills *ss from "-a ADDR -p PORT": evutil_parse_sockaddr_port() reads
- * an IPv4 or IPv6 address; the port is set apart. Its length, or -1. */
-static int
-listen_address(const struct server_options *opt, struct sockaddr_storage *ss)
-{
-	int len = sizeof(*ss);
-
-	if (evutil_parse_sockaddr_port(opt->addr, (struct sockaddr *)ss, &len) <
-	    0) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(opt->port);
-	else
-		((struct sockaddr_in *)ss)->sin_port = htons(opt->port);
-	return len;
-}
-
 /* The base, the listener (bound, listening, accepting), the report timer
  * and SIGINT/SIGTERM. 0, or -1 with errno set. */
 static int
@@ -128,7 +109,7 @@ server_start(struct server *s, const struct server_options *opt)
 {
 	struct sockaddr_storage ss;
 	struct timeval every = {0, REPORT_MS * 1000};
-	int len = listen_address(opt, &ss);
+	int len = server_sockaddr(opt, &ss);
 
 	if (len < 0 || (s->base = event_base_new()) == NULL)
 		return -1;

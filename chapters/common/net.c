@@ -118,6 +118,18 @@ err:
 }
 
 int
+server_sockaddr(const struct server_options *opt, struct sockaddr_storage *ss)
+{
+	socklen_t len = make_sockaddr(ss, opt->addr, opt->port);
+
+	if (len == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (int)len;
+}
+
+int
 announce_listening(int fd)
 {
 	struct sockaddr_storage ss;

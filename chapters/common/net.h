@@ -20,6 +20,7 @@
 #define COMMON_NET_H_INCLUDED_
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define SERVER_DEFAULT_ADDR "127.0.0.1"
@@ -54,6 +55,15 @@ void server_options_init(struct server_options *opt);
  * (chapter 04 shows the difference).
  */
 int listen_tcp(const char *addr, int port, int backlog);
+
+/*
+ * Fills *ss with the address -a and -p name, for calls that make and bind
+ * the socket themselves (evconnlistener_new_bind(), chapter 15). Returns
+ * its length, or -1 with errno EINVAL if ADDR is not a numeric IPv4 or
+ * IPv6 address.
+ */
+int server_sockaddr(const struct server_options *opt,
+                    struct sockaddr_storage *ss);
 
 /*
  * Prints "listening on ADDR:PORT" for the address the kernel actually gave

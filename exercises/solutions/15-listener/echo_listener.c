@@ -52,8 +52,6 @@ static void on_read(struct bufferevent *bev, void *arg);
 static void on_write(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
 static void on_stop(evutil_socket_t sig, short what, void *arg);
-static int listen_address(const struct server_options *opt,
-                          struct sockaddr_storage *ss);
 static void server_free(struct server *s);
 static void client_free(struct client *cl);
 
@@ -72,7 +70,7 @@ main(int argc, char **argv)
 		perror("echo_listener: signal");
 		return 1;
 	}
-	len = listen_address(&opt, &ss);
+	len = server_sockaddr(&opt, &ss);
 	if (len < 0 || (s.base = event_base_new()) == NULL ||
 	    (s.lev = echo_listen(&s, (struct sockaddr *)&ss, len)) == NULL ||
 	    announce_listening(evconnlistener_get_fd(s.lev)) < 0) {
@@ -209,24 +207,6 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig, (void)what;
 	event_base_loopexit(arg, NULL);
-}
-
-/* Fills *ss from -a and -p; returns its length, or -1. */
-static int
-listen_address(const struct server_options *opt, struct sockaddr_storage *ss)
-{
-	int len = sizeof(*ss);
-
-	if (evutil_parse_sockaddr_port(opt->addr, (struct sockaddr *)ss, &len) <
-	    0) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(opt->port);
-	else
-		((struct sockaddr_in *)ss)->sin_port = htons(opt->port);
-	return len;
 }
 
 /* Frees what exists: clients, events, the listener, the base last. */
