@@ -186,3 +186,38 @@ cpu_ticks() {
 	set -- $stat
 	echo $((${12} + ${13}))
 }
+
+# Sockets process $1 has open; counted anew on every call (for wait_until).
+sockets_of() {
+	find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l
+}
+
+sockets_of_at_most() {
+	[ "$(sockets_of "$1")" -le "$2" ]
+}
+
+# late_read PID PORT LINES: chapter 14's late_reader sends LINES lines to
+# the server PID listening on PORT, half-closes, and is told to read only
+# once the server has closed the connection (its socket count is back
+# where it was); if its sending stalls (backpressure), it reads at once.
+# Sets status and output, as `run` does; CLIENT is its PID while it runs.
+late_read() {
+	local pid=$1 port=$2 lines=$3 base
+	local fifo=$BATS_TEST_TMPDIR/go log=$BATS_TEST_TMPDIR/late
+	base=$(sockets_of "$pid")
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	"$TOP/chapters/14-bufferevent/late_reader" -p "$port" -n "$lines" \
+		<"$fifo" >"$log" 2>&1 3>&- &
+	CLIENT=$!
+	exec 8>"$fifo"
+	wait_until 60 grep -q -e half-closed -e stalled "$log"
+	if grep -q half-closed "$log"; then
+		wait_until 60 sockets_of_at_most "$pid" "$base"
+	fi
+	exec 8>&-
+	status=0
+	wait "$CLIENT" || status=$?
+	CLIENT=
+	output=$(cat "$log")
+}

@@ -23,39 +23,8 @@ teardown() {
 	stop_server
 }
 
-# The server's sockets, listener included; counted anew on every call.
-sockets() {
-	find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null | wc -l
-}
-
-sockets_at_most() {
-	[ "$(sockets)" -le "$1" ]
-}
-
 kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status"
-}
-
-# late_read LINES: late_reader sends LINES lines, half-closes, and is told
-# to read once the server has closed the connection; if its sending
-# stalls (backpressure), it reads at once. Sets status and output.
-late_read() {
-	local fifo=$BATS_TEST_TMPDIR/go log=$BATS_TEST_TMPDIR/late base
-	base=$(sockets)
-	rm -f "$fifo"
-	mkfifo "$fifo"
-	"$LATE" -p "$SERVER_PORT" -n "$1" <"$fifo" >"$log" 2>&1 3>&- &
-	CLIENT=$!
-	exec 8>"$fifo"
-	wait_until 60 grep -q -e half-closed -e stalled "$log"
-	if grep -q half-closed "$log"; then
-		wait_until 60 sockets_at_most "$base"
-	fi
-	exec 8>&-
-	status=0
-	wait "$CLIENT" || status=$?
-	CLIENT=
-	output=$(cat "$log")
 }
 
 @test "compat: rot13_bufferevent.c built against libevent 2.1 passes the checker" {
@@ -73,7 +42,7 @@ late_read() {
 	expect_success
 	check -m long -n 100000 -t 60
 	expect_success
-	late_read 2000000
+	late_read "$SERVER_PID" "$SERVER_PORT" 2000000
 	expect_success
 }
 
@@ -111,7 +80,7 @@ late_read() {
 @test "the write timeout (-T 1) drops a client that never reads, and closes its socket" {
 	local log=$BATS_TEST_TMPDIR/flood base
 	start_server "$SERVER" -T 1
-	base=$(sockets)
+	base=$(sockets_of "$SERVER_PID")
 	# The client fills the kernel's buffers and the server's, then nothing
 	# moves; 1 s later the server drops it. The client notices either as
 	# a failed send or, if it had stopped sending first, not at all.
@@ -119,9 +88,9 @@ late_read() {
 		>"$log" 2>&1 3>&- &
 	CLIENT=$!
 	wait_until 60 grep -q -e "send after" -e stalled -e "sent all" "$log"
-	wait_until 60 sockets_at_most "$base" ||
+	wait_until 60 sockets_of_at_most "$SERVER_PID" "$base" ||
 		fail "expected $base sockets once the client was dropped," \
-			"got $(sockets)"
+			"got $(sockets_of "$SERVER_PID")"
 	stop_server
 	[[ $SERVER_LOG == *"1 clients accepted, 1 dropped,"* ]] ||
 		fail "expected one client, dropped:" "$SERVER_LOG"
@@ -140,15 +109,16 @@ late_read() {
 @test "resets mid-stream (RST) hurt nobody and leak nothing" {
 	local base
 	start_server "$SERVER"
-	base=$(sockets)
+	base=$(sockets_of "$SERVER_PID")
 	check -A -m long -n 1000000 -t 60
 	expect_success
 	check -c 20 -A -n 5000 -t 60
 	expect_success
 	check -A -w 1 -n 3 -t 60
 	expect_success
-	wait_until 30 sockets_at_most "$base" ||
-		fail "expected $base sockets after the resets, got $(sockets)"
+	wait_until 30 sockets_of_at_most "$SERVER_PID" "$base" ||
+		fail "expected $base sockets after the resets," \
+			"got $(sockets_of "$SERVER_PID")"
 	check -P -n 3
 	expect_success
 }
@@ -177,11 +147,11 @@ late_read() {
 	# usually sends them all and closes before the client reads a byte
 	# (if the kernel's buffers are smaller, the client's sending stalls
 	# and it reads at once instead: right too).
-	late_read 50000
+	late_read "$SERVER_PID" "$SERVER_PORT" 50000
 	expect_success
 	expect_output "read 700000 of 700000 answer bytes, all correct"
 	# Large: the server stops reading, the client's sending stalls.
-	late_read 2000000
+	late_read "$SERVER_PID" "$SERVER_PORT" 2000000
 	expect_success
 	expect_output "sending stalled after"
 	expect_output "read 28000000 of 28000000 answer bytes, all correct"

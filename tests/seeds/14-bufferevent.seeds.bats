@@ -15,7 +15,6 @@
 load ../helpers
 
 SEEDS=$TOP/tests/seeds
-LATE=$TOP/chapters/14-bufferevent/late_reader
 PORT=40713
 PORT_HEX=9F09
 
@@ -72,34 +71,6 @@ seed_check() {
 	run "$CHECK" -p "$PORT" "$@"
 }
 
-sockets() {
-	find "/proc/$SEED_PID/fd" -lname 'socket:*' 2>/dev/null | wc -l
-}
-
-sockets_at_most() {
-	[ "$(sockets)" -le "$1" ]
-}
-
-# As in tests/chapters/14-bufferevent.bats: late_reader sends LINES lines,
-# half-closes, and reads once the server has closed the connection.
-late_read() {
-	local fifo=$BATS_TEST_TMPDIR/go log=$BATS_TEST_TMPDIR/late base
-	base=$(sockets)
-	rm -f "$fifo"
-	mkfifo "$fifo"
-	"$LATE" -p "$PORT" -n "$1" <"$fifo" >"$log" 2>&1 3>&- &
-	CLIENT=$!
-	exec 8>"$fifo"
-	wait_until 60 grep -q -e half-closed -e stalled "$log"
-	if grep -q half-closed "$log"; then
-		wait_until 60 sockets_at_most "$base"
-	fi
-	exec 8>&-
-	status=0
-	wait "$CLIENT" || status=$?
-	CLIENT=
-	output=$(cat "$log")
-}
 
 passes() {
 	seed_start "$1"
@@ -138,7 +109,7 @@ eof_cases() {
 	seed_check -m tail -n 1 -t 30
 	expect_status 1
 	TAIL=${output#rot13_check: }
-	late_read 2000000
+	late_read "$SEED_PID" "$PORT" 2000000
 	expect_status 1
 	expect_output "read [0-9]+ of 28000000 answer bytes, all correct; [0-9]+ never came"
 	GOT=$(sed -n 's/.*read \([0-9]*\) of.*/\1/p' <<<"$output")
