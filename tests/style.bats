@@ -47,3 +47,11 @@ c_files() {
 	done
 	[ -z "$bad" ] || fail "missing or unfinished:$bad"
 }
+
+@test "style: the line ranges lessons cite hold the functions they name" {
+	command -v python3 >/dev/null || skip "python3 not installed"
+	run "$TOP/tests/tools/lesson_refs.py" "$TOP"/chapters/*/README.md \
+		"$TOP"/notes/*.md
+	[ "$status" -eq 0 ] || fail "a lesson cites lines that moved:" \
+		"$output"
+}
